@@ -1,0 +1,33 @@
+//! # logbuf
+//!
+//! A `no_std` logging core for bare-metal firmware: a lock-free log ring any
+//! context can write without waiting, a console lock that decides who prints
+//! and hands that duty over safely, and pluggable console sinks.
+//!
+//! The tree follows the architecture:
+//!
+//! | module       | what it is |
+//! |--------------|------------|
+//! | [`ring`]     | the log ring: multi-producer records, per-reader cursors |
+//!
+//! ```
+//! use logbuf::ring::{Ring, RecordMeta, Cursor, Read};
+//! use logbuf::Level;
+//!
+//! static RING: Ring<1024, 64> = Ring::new();
+//! RING.write(RecordMeta::new(Level::Info), b"hello").unwrap();
+//! let mut buf = [0u8; 32];
+//! assert!(matches!(RING.read(&mut Cursor::new(), &mut buf), Read::Record(_)));
+//! ```
+#![no_std]
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(any(test, loom, feature = "std"))]
+extern crate std;
+
+mod level;
+pub mod ring;
+mod sync;
+
+pub use level::{Level, LevelFilter};

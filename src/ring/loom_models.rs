@@ -1,0 +1,1 @@
+//! Loom models of the ring protocol (run with `RUSTFLAGS="--cfg loom"`).
