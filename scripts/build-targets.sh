@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Build-only checks for the embedded targets (issue 2 §5, issue 5 §5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --lib --target thumbv7em-none-eabihf
+cargo build --lib --target thumbv7m-none-eabi
+cargo build --lib --target thumbv6m-none-eabi --features portable-atomic
+cargo build --lib --target riscv32imc-unknown-none-elf --features portable-atomic

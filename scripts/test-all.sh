@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project's test command (README "Testing"). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step setup;            scripts/setup.sh
+step fmt;              cargo fmt --all --check
+step clippy;           cargo clippy --all-targets --all-features -- -D warnings
+step "host tests";     cargo test --all-features
+step "cross builds";   scripts/build-targets.sh
+for s in scripts/test-loom.sh scripts/test-miri.sh scripts/test-firmware.sh; do
+    if [ -x "$s" ]; then step "$s"; "$s"; fi
+done
+step done
