@@ -9,6 +9,8 @@
 //! | module       | what it is |
 //! |--------------|------------|
 //! | [`ring`]     | the log ring: multi-producer records, per-reader cursors |
+//! | [`console`]  | the console lock, the printing loop, budgets, printer, panic flush |
+//! | [`sinks`]    | console outputs: the `Sink` trait and its adapters |
 //!
 //! ```
 //! use logbuf::ring::{Ring, RecordMeta, Cursor, Read};
@@ -26,8 +28,10 @@
 #[cfg(any(test, loom, feature = "std"))]
 extern crate std;
 
+pub mod console;
 mod level;
 pub mod ring;
+pub mod sinks;
 mod sync;
 
 pub use level::{Level, LevelFilter};

@@ -1,5 +1,7 @@
 //! Unit tests of the ring protocol (also run under Miri).
 
+#![allow(clippy::needless_range_loop)]
+
 use super::*;
 use std::vec::Vec;
 
@@ -208,7 +210,7 @@ fn nested_writer_needing_the_preempted_space_fails_counted_without_waiting() {
 /// an interrupt would: through `core::fmt::Write` on the grant.
 #[test]
 fn writer_nested_inside_fill_step_completes() {
-    struct Irq<'a>(&'a Ring<32, 8>, u32);
+    struct Irq<'a>(&'a Ring<32, 8>);
     impl core::fmt::Display for Irq<'_> {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             f.write_str("ab")?;
@@ -221,7 +223,7 @@ fn writer_nested_inside_fill_step_completes() {
     use core::fmt::Write as _;
     let ring: Ring<32, 8> = Ring::new();
     let mut g = ring.reserve(4, meta(0)).unwrap();
-    write!(g, "{}", Irq(&ring, 0)).unwrap();
+    write!(g, "{}", Irq(&ring)).unwrap();
     g.commit();
     let (recs, _) = read_all(&ring, &mut Cursor::new());
     assert_eq!(recs.len(), 2);

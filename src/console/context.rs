@@ -1,0 +1,178 @@
+//! Who is calling: context class, core, and the platform hooks the firmware
+//! supplies (clock, printer wake-up).
+//!
+//! The console lock never guesses: every decision it makes about spinning,
+//! handing over or budgeting starts from a [`Caller`] the [`Platform`] reports.
+//!
+//! ```
+//! use logbuf::console::{Caller, ContextClass, Platform};
+//!
+//! /// A single-core board: everything runs on core 0; `IN_IRQ` would come
+//! /// from the interrupt controller on real hardware.
+//! struct Board;
+//! impl Platform for Board {
+//!     fn caller() -> Caller {
+//!         Caller::thread(0, 1)
+//!     }
+//!     fn now() -> u64 {
+//!         0 // a free-running microsecond timer on real hardware
+//!     }
+//!     fn wake_printer() {
+//!         // e.g. pend the lowest-priority interrupt (see `Logger::printer`)
+//!     }
+//! }
+//! assert_eq!(Board::caller().class, ContextClass::Thread);
+//! ```
+
+/// The kind of context a call runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextClass {
+    /// Thread mode, an RTOS task or an async task: may be preempted, may
+    /// print for a long time.
+    Thread,
+    /// An interrupt or exception handler: must finish quickly (I5).
+    Interrupt,
+}
+
+/// Where a call runs: its class, its core, and a small id recorded in each
+/// record (thread number or interrupt number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// Thread or interrupt.
+    pub class: ContextClass,
+    /// Core number (0 on single-core parts).
+    pub core: u8,
+    /// Thread id or interrupt number, recorded in each record's header
+    /// (7 bits kept).
+    pub id: u8,
+}
+
+impl Caller {
+    /// A thread-context caller.
+    pub const fn thread(core: u8, id: u8) -> Caller {
+        Caller {
+            class: ContextClass::Thread,
+            core,
+            id,
+        }
+    }
+    /// An interrupt-context caller.
+    pub const fn interrupt(core: u8, irq: u8) -> Caller {
+        Caller {
+            class: ContextClass::Interrupt,
+            core,
+            id: irq,
+        }
+    }
+    /// Whether this is interrupt context.
+    pub const fn is_interrupt(&self) -> bool {
+        matches!(self.class, ContextClass::Interrupt)
+    }
+    /// The context id stored in records: bit 7 = interrupt, bits 0..7 = id.
+    pub const fn context_id(&self) -> ContextId {
+        ContextId(if self.is_interrupt() { 0x80 } else { 0 } | (self.id & 0x7f))
+    }
+}
+
+/// The caller context recorded in a record header (one byte).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContextId(pub u8);
+
+impl ContextId {
+    /// Whether the record came from interrupt context.
+    pub const fn is_interrupt(self) -> bool {
+        self.0 & 0x80 != 0
+    }
+    /// Thread id or interrupt number.
+    pub const fn id(self) -> u8 {
+        self.0 & 0x7f
+    }
+}
+
+impl core::fmt::Display for ContextId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.is_interrupt() {
+            write!(f, "irq{}", self.id())
+        } else {
+            write!(f, "t{}", self.id())
+        }
+    }
+}
+
+/// Priority of a request for the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Priority {
+    /// Ordinary log calls and the printer.
+    Normal = 1,
+    /// Fault handlers: may take over at a record boundary.
+    Emergency = 2,
+    /// The panic handler: may take over mid-record.
+    Panic = 3,
+}
+
+/// What the firmware tells the logger about its platform. Implement it on a
+/// unit struct; all functions are called from any context and must not
+/// block.
+pub trait Platform {
+    /// The calling context.
+    fn caller() -> Caller;
+    /// Current time in the unit the line format prints (microseconds by
+    /// default). Must be callable from any context; may go backwards (the
+    /// logger stores what it gets).
+    fn now() -> u64;
+    /// Ask the printer context to run soon (pend a low-priority interrupt,
+    /// signal an RTOS task, wake an async task). Called from any context
+    /// when records were stored that the caller did not print.
+    fn wake_printer();
+}
+
+/// Platform for host threads (feature `std`): every thread is thread
+/// context; the core id is a stable small number per thread; time is
+/// microseconds since first use; `wake_printer` does nothing (run
+/// [`Logger::printer`](super::Logger::printer) from a thread).
+#[cfg(feature = "std")]
+pub struct StdThreads;
+
+#[cfg(feature = "std")]
+impl Platform for StdThreads {
+    fn caller() -> Caller {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        static NEXT: AtomicU8 = AtomicU8::new(0);
+        std::thread_local! {
+            // Ordering: Relaxed; only hands out distinct numbers.
+            static ID: u8 = NEXT.fetch_add(1, Ordering::Relaxed);
+        }
+        let id = ID.with(|id| *id);
+        Caller::thread(id, id)
+    }
+    fn now() -> u64 {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_micros() as u64
+    }
+    fn wake_printer() {}
+}
+
+/// Single-core Cortex-M (feature `cortex-m`, ARM targets only): interrupt
+/// context when IPSR is non-zero, id = exception number - 16 for interrupts
+/// (the exception number itself for system exceptions), core 0. Use it as
+/// the body of [`Platform::caller`].
+#[cfg(all(feature = "cortex-m", target_arch = "arm"))]
+pub fn cortex_m_caller() -> Caller {
+    let ipsr: u32;
+    // SAFETY: reading IPSR has no side effects and is valid in any mode.
+    unsafe {
+        core::arch::asm!("mrs {}, IPSR", out(reg) ipsr, options(nomem, nostack, preserves_flags));
+    }
+    let exc = ipsr & 0x1ff;
+    if exc == 0 {
+        Caller::thread(0, 0)
+    } else if exc >= 16 {
+        Caller::interrupt(0, (exc - 16) as u8)
+    } else {
+        Caller::interrupt(0, exc as u8)
+    }
+}

@@ -1,0 +1,845 @@
+//! The logger: ring + console lock + consoles, and the printing loop.
+//!
+//! See the [console module](super) for the rules this code enforces.
+
+use super::context::{Caller, Platform, Priority};
+use super::lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
+use super::render::{render_line, render_notice, LineFormat, SinkOut, REPLAY_MARKER};
+use super::state::{Console, ConsoleStats, Unit};
+use crate::ring::{Read, RecordMeta, Ring};
+use crate::sinks::{RecordFormat, Sink, SinkError};
+use crate::sync::{spin_hint, AtomicU32, AtomicU8, Ordering, UnsafeCell};
+use crate::{Level, LevelFilter};
+use core::fmt::{self, Write as _};
+use core::marker::PhantomData;
+
+/// Largest payload a console prints in full; longer records are printed cut
+/// with a `[+N bytes]` note. Also the size of the logger's one record buffer.
+pub const LINE_MAX: usize = 256;
+
+/// How much printing one call may do before it leaves the rest to the
+/// printer context (I5). A zero field means "no limit" except `records`,
+/// where 0 means "never print here, only wake the printer".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Console steps (records printed, skipped or announced as dropped).
+    pub records: u32,
+    /// Bytes handed to sinks (0: no limit).
+    pub bytes: u32,
+    /// Clock ticks from [`Platform::now`] (0: no limit).
+    pub ticks: u64,
+}
+
+impl Budget {
+    /// No limit.
+    pub const UNLIMITED: Budget = Budget {
+        records: u32::MAX,
+        bytes: 0,
+        ticks: 0,
+    };
+    /// Never print: store, then wake the printer.
+    pub const NONE: Budget = Budget {
+        records: 0,
+        bytes: 0,
+        ticks: 0,
+    };
+    /// At most `n` records.
+    pub const fn records(n: u32) -> Budget {
+        Budget {
+            records: n,
+            bytes: 0,
+            ticks: 0,
+        }
+    }
+    /// Adds a byte limit.
+    pub const fn with_bytes(mut self, bytes: u32) -> Budget {
+        self.bytes = bytes;
+        self
+    }
+    /// Adds a time limit in clock ticks.
+    pub const fn with_ticks(mut self, ticks: u64) -> Budget {
+        self.ticks = ticks;
+        self
+    }
+}
+
+/// Logger configuration; `const`, so it can sit in a `static`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Printing a thread-context log call may do.
+    pub thread_budget: Budget,
+    /// Printing an interrupt-context log call may do (I5).
+    pub irq_budget: Budget,
+    /// Whether log calls print at all (false: every call only stores and
+    /// wakes the printer, the pure offload of the printk-kthread design).
+    pub direct_print: bool,
+    /// Spins a caller may wait for a handover from an owner on another core
+    /// that is printing a record right now (0: never wait).
+    pub waiter_spins: u32,
+    /// Whether an interrupt-context caller may become the waiter (and be
+    /// handed printing duty by a thread owner). Off by default.
+    pub handoff_to_irq: bool,
+    /// Whether the printer may displace a producer that owns the console
+    /// and sits between records (preempted owner, critique problem 1).
+    pub printer_takeover: bool,
+    /// Spins an emergency caller waits for a handover at a record boundary.
+    pub emergency_spins: u32,
+    /// Spins the panic flush waits for a friendly handover before taking
+    /// over mid-record; also the would-block retries per write while flushing.
+    pub panic_spins: u32,
+    /// Text line layout.
+    pub line: LineFormat,
+}
+
+impl Config {
+    /// Defaults: thread calls print up to 32 records, interrupt calls up to 2
+    /// records or 256 bytes, waiting up to 10 000 spins for a handover.
+    pub const DEFAULT: Config = Config {
+        thread_budget: Budget::records(32),
+        irq_budget: Budget::records(2).with_bytes(256),
+        direct_print: true,
+        waiter_spins: 10_000,
+        handoff_to_irq: false,
+        printer_takeover: true,
+        emergency_spins: 100_000,
+        panic_spins: 1_000_000,
+        line: LineFormat::DEFAULT,
+    };
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Logger-wide counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoggerStats {
+    /// Direct handovers from an owner to a waiting caller or requester.
+    pub handoffs: u32,
+    /// Takeovers (printer displacing a producer, emergency, panic).
+    pub takeovers: u32,
+    /// Waiters that gave up and withdrew.
+    pub waiter_timeouts: u32,
+    /// Calls to [`Platform::wake_printer`].
+    pub printer_wakes: u32,
+    /// Calls that stopped because their budget ran out.
+    pub budget_exhausted: u32,
+    /// The most console steps one interrupt-context log call performed.
+    pub max_irq_records: u32,
+}
+
+/// What [`Logger::printer`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrinterStatus {
+    /// Every console is caught up.
+    Idle,
+    /// Some console would block; call again when it can take bytes.
+    Blocked,
+    /// Another context owns the consoles mid-record; it will print (it was
+    /// told records are pending), or wake the printer again.
+    Busy,
+}
+
+/// Error of [`Logger::add_console`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddConsoleError {
+    /// All `CONSOLES` places are taken.
+    Full,
+    /// Another context holds the console lock; try again.
+    Busy,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A log call printing directly.
+    Producer,
+    /// The printer context: no budget, serves thread-only sinks.
+    Printer,
+    /// A fault handler.
+    Emergency,
+    /// The panic flush: polls would-block sinks.
+    Panic,
+}
+
+enum Step {
+    /// One unit done (record printed, skipped, announced, or lost).
+    Progress { bytes: u32 },
+    /// Nothing to do on this console.
+    Idle,
+    /// Would block, or a thread-only sink in interrupt context.
+    Stuck { deferred: bool },
+}
+
+enum Outcome {
+    Done { blocked: bool },
+    Exhausted,
+    HandedOff,
+    Lost,
+}
+
+/// The logger. See the [console module](super) for an example.
+pub struct Logger<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize> {
+    ring: Ring<WORDS, SLOTS>,
+    lock: ConsoleLock,
+    consoles: [Console; CONSOLES],
+    /// Record buffer; used only by the lock owner, inside a record.
+    scratch: UnsafeCell<[u8; LINE_MAX]>,
+    config: Config,
+    level: AtomicU8,
+    handoffs: AtomicU32,
+    takeovers: AtomicU32,
+    waiter_timeouts: AtomicU32,
+    printer_wakes: AtomicU32,
+    budget_exhausted: AtomicU32,
+    max_irq_records: AtomicU32,
+    _platform: PhantomData<fn() -> P>,
+}
+
+// SAFETY: the `UnsafeCell`s (console sinks and state, the record buffer) are
+// touched only by the console-lock owner inside a record (between
+// `enter_unsafe` and `exit_unsafe`), so at most one context accesses them at
+// a time and successive owners are ordered by the lock's Acquire/Release
+// pairs (L2/L4/L5). The one exception is `panic_flush`, an `unsafe fn`
+// whose caller guarantees the displaced owner never runs again. Sinks are
+// `Send`, so handing them between contexts is allowed.
+unsafe impl<P: Platform, const W: usize, const S: usize, const C: usize> Sync
+    for Logger<P, W, S, C>
+{
+}
+
+struct Counter(usize);
+impl fmt::Write for Counter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
+    Logger<P, WORDS, SLOTS, CONSOLES>
+{
+    /// A logger with no consoles yet. `const`: put it in a `static`.
+    #[cfg(not(loom))]
+    pub const fn new(config: Config) -> Self {
+        Logger {
+            ring: Ring::new(),
+            lock: ConsoleLock::new(),
+            consoles: [const { Console::new() }; CONSOLES],
+            scratch: UnsafeCell::new([0; LINE_MAX]),
+            config,
+            level: AtomicU8::new(LevelFilter::Trace as u8),
+            handoffs: AtomicU32::new(0),
+            takeovers: AtomicU32::new(0),
+            waiter_timeouts: AtomicU32::new(0),
+            printer_wakes: AtomicU32::new(0),
+            budget_exhausted: AtomicU32::new(0),
+            max_irq_records: AtomicU32::new(0),
+            _platform: PhantomData,
+        }
+    }
+
+    /// A logger with no consoles yet (loom build).
+    #[cfg(loom)]
+    pub fn new(config: Config) -> Self {
+        Logger {
+            ring: Ring::new(),
+            lock: ConsoleLock::new(),
+            consoles: core::array::from_fn(|_| Console::new()),
+            scratch: UnsafeCell::new([0; LINE_MAX]),
+            config,
+            level: AtomicU8::new(LevelFilter::Trace as u8),
+            handoffs: AtomicU32::new(0),
+            takeovers: AtomicU32::new(0),
+            waiter_timeouts: AtomicU32::new(0),
+            printer_wakes: AtomicU32::new(0),
+            budget_exhausted: AtomicU32::new(0),
+            max_irq_records: AtomicU32::new(0),
+            _platform: PhantomData,
+        }
+    }
+
+    /// The ring records are stored in.
+    pub fn ring(&self) -> &Ring<WORDS, SLOTS> {
+        &self.ring
+    }
+
+    /// The console lock (for inspection and tests).
+    pub fn lock(&self) -> &ConsoleLock {
+        &self.lock
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Runtime level filter for storing records (all consoles).
+    pub fn set_level(&self, filter: LevelFilter) {
+        // Ordering: Relaxed; a filter setting, no data depends on it.
+        self.level.store(filter as u8, Ordering::Relaxed);
+    }
+
+    /// Whether a record of `level` would be stored.
+    #[inline]
+    pub fn enabled(&self, level: Level) -> bool {
+        // Ordering: Relaxed; see `set_level`.
+        LevelFilter::from_u8(self.level.load(Ordering::Relaxed)).allows(level)
+    }
+
+    /// Registers a console; it starts at the oldest record still held, so
+    /// what was logged before it existed is printed too.
+    pub fn add_console(
+        &self,
+        sink: &'static mut dyn Sink,
+        filter: LevelFilter,
+    ) -> Result<usize, AddConsoleError> {
+        let caller = P::caller();
+        let owner = match self.lock.acquire_or_mark(caller, Priority::Normal, false) {
+            Attempt::Acquired(o) => o,
+            Attempt::Busy(_) => return Err(AddConsoleError::Busy),
+        };
+        let mut result = Err(AddConsoleError::Full);
+        if self.lock.enter_unsafe(&owner).is_ok() {
+            for (i, c) in self.consoles.iter().enumerate() {
+                if !c.is_registered() {
+                    c.install(sink, filter, self.ring.oldest(), self.ring.lost().total());
+                    result = Ok(i);
+                    break;
+                }
+            }
+            if self.lock.exit_unsafe(&owner) != Boundary::Continue {
+                return result;
+            }
+        }
+        self.print_as(owner, caller, Budget::UNLIMITED, Mode::Printer);
+        result
+    }
+
+    /// Sets one console's level filter.
+    pub fn set_console_level(&self, console: usize, filter: LevelFilter) {
+        if let Some(c) = self.consoles.get(console) {
+            c.set_filter(filter);
+        }
+    }
+
+    /// Counters of one console.
+    pub fn console_stats(&self, console: usize) -> Option<ConsoleStats> {
+        self.consoles
+            .get(console)
+            .filter(|c| c.is_registered())
+            .map(|c| c.stats())
+    }
+
+    /// Logger-wide counters.
+    pub fn stats(&self) -> LoggerStats {
+        // Ordering: Relaxed; statistics.
+        LoggerStats {
+            handoffs: self.handoffs.load(Ordering::Relaxed),
+            takeovers: self.takeovers.load(Ordering::Relaxed),
+            waiter_timeouts: self.waiter_timeouts.load(Ordering::Relaxed),
+            printer_wakes: self.printer_wakes.load(Ordering::Relaxed),
+            budget_exhausted: self.budget_exhausted.load(Ordering::Relaxed),
+            max_irq_records: self.max_irq_records.load(Ordering::Relaxed),
+        }
+    }
+
+    fn bump(counter: &AtomicU32) {
+        // Ordering: Relaxed; statistics counter.
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn wake_printer(&self) {
+        Self::bump(&self.printer_wakes);
+        P::wake_printer();
+    }
+
+    /// Formats and stores a record, then prints or defers (see
+    /// [`Logger::print_or_defer`]). Returns whether the record was stored.
+    /// Formatting goes straight into the ring: no heap, a small fixed stack.
+    pub fn log(&self, level: Level, args: fmt::Arguments<'_>) -> bool {
+        if !self.enabled(level) {
+            return false;
+        }
+        let caller = P::caller();
+        let stored = self.store(caller, level, args);
+        self.after_store(caller);
+        stored
+    }
+
+    /// Stores a record without printing (the printer or the next log call
+    /// prints it). Returns whether it was stored.
+    pub fn log_deferred(&self, level: Level, args: fmt::Arguments<'_>) -> bool {
+        if !self.enabled(level) {
+            return false;
+        }
+        let stored = self.store(P::caller(), level, args);
+        self.lock_mark_pending();
+        stored
+    }
+
+    /// Stores a preformatted payload (text, or a binary frame with
+    /// [`Flags::BINARY`](crate::ring::Flags::BINARY) in `meta.flags`); the
+    /// timestamp and context are filled in here. Then prints or defers.
+    pub fn log_bytes(&self, mut meta: RecordMeta, payload: &[u8]) -> bool {
+        if !self.enabled(meta.level) {
+            return false;
+        }
+        let caller = P::caller();
+        meta.timestamp = P::now();
+        meta.context = caller.context_id().0;
+        let stored = self.ring.write(meta, payload).is_ok();
+        self.after_store(caller);
+        stored
+    }
+
+    fn store(&self, caller: Caller, level: Level, args: fmt::Arguments<'_>) -> bool {
+        let meta = RecordMeta::new(level)
+            .timestamp(P::now())
+            .context(caller.context_id().0);
+        if let Some(s) = args.as_str() {
+            return self.ring.write(meta, s.as_bytes()).is_ok();
+        }
+        // Two passes: measure, then format straight into the reservation.
+        let mut count = Counter(0);
+        let _ = count.write_fmt(args);
+        match self.ring.reserve(count.0, meta) {
+            Ok(mut grant) => {
+                let _ = grant.write_fmt(args);
+                // A formatter that produced less the second time: pad.
+                while grant.written() < grant.capacity() {
+                    grant.write(b" ");
+                }
+                grant.commit();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn lock_mark_pending(&self) {
+        // A deferred store still has to reach a printer: tell the owner, or
+        // wake the printer if nobody prints.
+        match self.lock.view() {
+            Some(_) => {}
+            None => self.wake_printer(),
+        }
+    }
+
+    /// Prints what was stored, as far as this context may (call after
+    /// storing records some other way, e.g. from a front end). Thread
+    /// context prints up to its budget and may wait for a handover;
+    /// interrupt context prints up to its budget, never waits for a thread
+    /// owner, then wakes the printer (I5).
+    pub fn print_or_defer(&self) {
+        self.after_store(P::caller());
+    }
+
+    fn after_store(&self, caller: Caller) {
+        let budget = if caller.is_interrupt() {
+            self.config.irq_budget
+        } else {
+            self.config.thread_budget
+        };
+        if !self.config.direct_print || budget.records == 0 {
+            self.wake_printer();
+            return;
+        }
+        match self.lock.acquire_or_mark(caller, Priority::Normal, true) {
+            Attempt::Acquired(owner) => self.print_and_account(owner, caller, budget),
+            Attempt::Busy(view) => {
+                let may_wait = self.config.waiter_spins > 0
+                    && view.owner_core != caller.core
+                    && view.owner_is_producer
+                    && view.owner_priority == Priority::Normal
+                    && view.in_record
+                    && !view.requested
+                    && (!caller.is_interrupt() || self.config.handoff_to_irq);
+                if may_wait && self.lock.request(Priority::Normal) {
+                    for _ in 0..self.config.waiter_spins {
+                        if let Some(owner) = self.lock.poll_handoff(caller, Priority::Normal, true)
+                        {
+                            Self::bump(&self.handoffs);
+                            self.print_and_account(owner, caller, budget);
+                            return;
+                        }
+                        spin_hint();
+                    }
+                    match self.lock.withdraw(caller, Priority::Normal, true) {
+                        Some(owner) => {
+                            Self::bump(&self.handoffs);
+                            self.print_and_account(owner, caller, budget);
+                        }
+                        None => Self::bump(&self.waiter_timeouts),
+                    }
+                }
+                // Otherwise leave: PENDING is set, the owner prints our record
+                // before it releases (I3), or wakes the printer.
+            }
+        }
+    }
+
+    fn print_and_account(&self, owner: Owner, caller: Caller, budget: Budget) {
+        let steps = self.print_as(owner, caller, budget, Mode::Producer);
+        if caller.is_interrupt() {
+            // Ordering: Relaxed; statistics.
+            self.max_irq_records.fetch_max(steps, Ordering::Relaxed);
+        }
+    }
+
+    /// The printer context's entry point: prints everything to every
+    /// console (no budget), including thread-only sinks.
+    ///
+    /// Run it where printing may take long: an RTOS task, an async task, the
+    /// idle loop, or the lowest-priority interrupt (pended by
+    /// [`Platform::wake_printer`]). If a log call owns the consoles but is
+    /// stuck between records (preempted), the printer takes over.
+    pub fn printer(&self) -> PrinterStatus {
+        let caller = P::caller();
+        let owner = match self.lock.acquire_or_mark(caller, Priority::Normal, false) {
+            Attempt::Acquired(o) => o,
+            Attempt::Busy(_) => {
+                let taken = if self.config.printer_takeover {
+                    self.lock.takeover(caller, Priority::Normal, true)
+                } else {
+                    None
+                };
+                match taken {
+                    Some(o) => {
+                        Self::bump(&self.takeovers);
+                        o
+                    }
+                    None => return PrinterStatus::Busy,
+                }
+            }
+        };
+        match self.run(owner, caller, Budget::UNLIMITED, Mode::Printer).0 {
+            Outcome::Done { blocked: true } => PrinterStatus::Blocked,
+            Outcome::Done { blocked: false } | Outcome::Exhausted => PrinterStatus::Idle,
+            Outcome::HandedOff | Outcome::Lost => PrinterStatus::Busy,
+        }
+    }
+
+    /// For fault handlers: takes the consoles at a record boundary (directly,
+    /// or by asking the owner on another core and waiting a bounded time,
+    /// withdrawing on timeout) and prints everything. Returns false if the
+    /// consoles could not be had (owner mid-record on this core, or it did
+    /// not hand over in time); the records stay stored.
+    pub fn emergency_flush(&self) -> bool {
+        let caller = P::caller();
+        let owner =
+            match self.acquire_priority(caller, Priority::Emergency, self.config.emergency_spins) {
+                Some(o) => o,
+                None => return false,
+            };
+        self.print_as(owner, caller, Budget::UNLIMITED, Mode::Emergency);
+        true
+    }
+
+    fn acquire_priority(&self, caller: Caller, prio: Priority, spins: u32) -> Option<Owner> {
+        match self.lock.acquire_or_mark(caller, prio, false) {
+            Attempt::Acquired(o) => Some(o),
+            Attempt::Busy(view) => {
+                if let Some(o) = self.lock.takeover(caller, prio, false) {
+                    Self::bump(&self.takeovers);
+                    return Some(o);
+                }
+                if view.owner_core == caller.core
+                    || view.owner_priority >= prio
+                    || !self.lock.request(prio)
+                {
+                    return None;
+                }
+                for _ in 0..spins {
+                    if let Some(o) = self.lock.poll_handoff(caller, prio, false) {
+                        Self::bump(&self.handoffs);
+                        return Some(o);
+                    }
+                    spin_hint();
+                }
+                let got = self.lock.withdraw(caller, prio, false);
+                if got.is_some() {
+                    Self::bump(&self.handoffs);
+                }
+                got
+            }
+        }
+    }
+
+    /// For the panic handler: stores the panic message, then flushes every
+    /// record to every any-context sink, polling sinks that would block.
+    /// If another context owns the consoles, it is asked to hand over; if it
+    /// does not in time (or runs on this core), the consoles are taken
+    /// mid-record and a record cut that way is printed again after a marker.
+    ///
+    /// # Safety
+    ///
+    /// A hostile takeover lets this call use sinks and console state that
+    /// the displaced owner was using. The caller guarantees that owner never
+    /// runs again: call this only from a panic handler that does not return
+    /// (on a single core the interrupted owner then never resumes; on
+    /// several cores, stop the others first).
+    pub unsafe fn panic_flush(&self, message: fmt::Arguments<'_>) -> usize {
+        let caller = P::caller();
+        let _ = self.store(caller, Level::Error, message);
+        let (owner, cut) =
+            match self.acquire_priority(caller, Priority::Panic, self.config.panic_spins) {
+                Some(o) => (o, false),
+                None => {
+                    Self::bump(&self.takeovers);
+                    self.lock.hostile_takeover(caller)
+                }
+            };
+        if cut {
+            for c in &self.consoles {
+                c.mark_replay();
+            }
+        }
+        self.run(owner, caller, Budget::UNLIMITED, Mode::Panic).1 as usize
+    }
+
+    fn print_as(&self, owner: Owner, caller: Caller, budget: Budget, mode: Mode) -> u32 {
+        self.run(owner, caller, budget, mode).1
+    }
+
+    /// The printing loop: one step per console per pass (round robin, so a
+    /// slow or blocked console never stalls the others), until everything
+    /// is printed, the budget runs out, the lock is handed over or lost.
+    fn run(&self, owner: Owner, caller: Caller, budget: Budget, mode: Mode) -> (Outcome, u32) {
+        let start = if budget.ticks != 0 { P::now() } else { 0 };
+        let mut steps: u32 = 0;
+        let mut bytes: u32 = 0;
+        let any_context_only = match mode {
+            Mode::Printer => false,
+            Mode::Panic => true,
+            Mode::Producer | Mode::Emergency => caller.is_interrupt(),
+        };
+        let spins = if mode == Mode::Panic {
+            self.config.panic_spins
+        } else {
+            0
+        };
+        let mut deferred = false;
+        loop {
+            let mut progressed = false;
+            let mut blocked = false;
+            let mut exhausted = false;
+            for console in &self.consoles {
+                let over = steps >= budget.records
+                    || (budget.bytes != 0 && bytes >= budget.bytes)
+                    || (budget.ticks != 0 && P::now().wrapping_sub(start) >= budget.ticks);
+                if over {
+                    exhausted = true;
+                    break;
+                }
+                if !console.is_registered() {
+                    continue;
+                }
+                if self.lock.enter_unsafe(&owner).is_err() {
+                    return (Outcome::Lost, steps);
+                }
+                let step = self.console_step(console, any_context_only, spins);
+                match self.lock.exit_unsafe(&owner) {
+                    Boundary::Continue => {}
+                    Boundary::HandedOff => {
+                        Self::bump(&self.handoffs);
+                        return (
+                            Outcome::HandedOff,
+                            steps + matches!(step, Step::Progress { .. }) as u32,
+                        );
+                    }
+                    Boundary::Lost => return (Outcome::Lost, steps),
+                }
+                match step {
+                    Step::Progress { bytes: b } => {
+                        progressed = true;
+                        steps += 1;
+                        bytes = bytes.saturating_add(b);
+                    }
+                    Step::Idle => {}
+                    Step::Stuck { deferred: d } => {
+                        blocked |= !d;
+                        deferred |= d;
+                    }
+                }
+            }
+            if exhausted {
+                Self::bump(&self.budget_exhausted);
+                let r = self.lock.release_exhausted(&owner);
+                self.wake_printer();
+                return match r {
+                    Release::HandedOff => (Outcome::HandedOff, steps),
+                    _ => (Outcome::Exhausted, steps),
+                };
+            }
+            if progressed {
+                continue;
+            }
+            match self.lock.release(&owner) {
+                Release::Released => {
+                    if deferred {
+                        self.wake_printer();
+                    }
+                    return (Outcome::Done { blocked }, steps);
+                }
+                Release::HandedOff => return (Outcome::HandedOff, steps),
+                Release::Lost => return (Outcome::Lost, steps),
+                Release::Recheck => continue,
+            }
+        }
+    }
+
+    /// One unit of work on one console. Called only by the lock owner inside
+    /// a record (between `enter_unsafe` and `exit_unsafe`).
+    fn console_step(&self, console: &Console, any_context_only: bool, spins: u32) -> Step {
+        console.with(|sink, st| {
+            let Some(sink) = sink else { return Step::Idle };
+            let format = sink.format();
+            if any_context_only && !sink.any_context() {
+                let work = self.ring.has_unread(&st.cursor) || st.unannounced > 0;
+                return if work {
+                    Step::Stuck { deferred: true }
+                } else {
+                    Step::Idle
+                };
+            }
+            // Records writers could not store are announced by every console.
+            let lost = self.ring.lost().total();
+            let new_lost = lost.wrapping_sub(st.lost_seen);
+            if new_lost != 0 {
+                st.lost_seen = lost;
+                st.unannounced += new_lost as u64;
+                console.count_writer_lost(new_lost);
+            }
+            if st.replay {
+                st.replay = false;
+                if st.offset != 0 || console.in_write() {
+                    let mut out = SinkOut::new(&mut **sink, 0, spins);
+                    let _ = out.write_str(REPLAY_MARKER);
+                    st.offset = 0;
+                    console.set_in_write(false);
+                    st.unit = Unit::None;
+                }
+            }
+            // 1. A dropped-messages notice comes before the next record.
+            if st.unannounced > 0 && st.unit != Unit::Record {
+                if st.unit == Unit::None {
+                    st.unit = Unit::Notice {
+                        count: st.unannounced,
+                        ts: P::now(),
+                    };
+                }
+                let Unit::Notice { count, ts } = st.unit else {
+                    unreachable!()
+                };
+                let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
+                console.set_in_write(true);
+                let r = if format == RecordFormat::Lines {
+                    render_notice(&self.config.line, ts, count, &mut out)
+                } else {
+                    Ok(())
+                };
+                console.set_in_write(false);
+                let (sent, stopped, progress) = (out.sent, out.stopped, out.progress());
+                return match (r, stopped) {
+                    (Ok(()), _) => {
+                        st.unannounced -= count;
+                        st.unit = Unit::None;
+                        st.offset = 0;
+                        console.count_announced(count);
+                        Step::Progress { bytes: sent as u32 }
+                    }
+                    (Err(_), Some(SinkError::Failed)) => {
+                        // Keep the count; try the notice again later.
+                        st.offset = 0;
+                        st.unit = Unit::None;
+                        Step::Stuck { deferred: false }
+                    }
+                    (Err(_), _) => {
+                        st.offset = progress as u32;
+                        Step::Stuck { deferred: false }
+                    }
+                };
+            }
+            // 2. The next record.
+            let mut cursor = st.cursor;
+            let read = self.scratch.with_mut(|buf| {
+                // SAFETY: the record buffer is used only by the lock owner
+                // inside a record, which we are (see `unsafe impl Sync`).
+                let buf = unsafe { &mut *buf };
+                match self.ring.read(&mut cursor, buf) {
+                    Read::Empty => None,
+                    Read::Missed(n) => Some(Err(n)),
+                    Read::Record(h) => {
+                        let wants = match format {
+                            RecordFormat::Lines => console.filter().allows(h.level),
+                            RecordFormat::Frames => {
+                                h.flags.contains(crate::ring::Flags::BINARY)
+                                    && console.filter().allows(h.level)
+                            }
+                        };
+                        if !wants {
+                            return Some(Ok(None));
+                        }
+                        let n = (h.len as usize).min(LINE_MAX);
+                        let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
+                        console.set_in_write(true);
+                        let r = match format {
+                            RecordFormat::Lines => {
+                                render_line(&self.config.line, &h, &buf[..n], &mut out)
+                            }
+                            RecordFormat::Frames => out.write_bytes(&buf[..n]),
+                        };
+                        console.set_in_write(false);
+                        Some(Ok(Some((r, out.sent, out.stopped, out.progress()))))
+                    }
+                }
+            });
+            match read {
+                None => Step::Idle,
+                Some(Err(missed)) => {
+                    // The record in progress (if any) was overwritten: its
+                    // partial line ends here and it counts as missed.
+                    if st.offset != 0 {
+                        let mut out = SinkOut::new(&mut **sink, 0, spins);
+                        let _ = out.write_str(" [cut]\n");
+                    }
+                    st.cursor = cursor;
+                    st.offset = 0;
+                    st.unit = Unit::None;
+                    st.unannounced += missed;
+                    console.count_missed(missed);
+                    Step::Progress { bytes: 0 }
+                }
+                Some(Ok(None)) => {
+                    st.cursor = cursor;
+                    console.count_filtered();
+                    Step::Progress { bytes: 0 }
+                }
+                Some(Ok(Some((r, sent, stopped, progress)))) => match (r, stopped) {
+                    (Ok(()), _) => {
+                        st.cursor = cursor;
+                        st.offset = 0;
+                        st.unit = Unit::None;
+                        console.count_printed();
+                        Step::Progress { bytes: sent as u32 }
+                    }
+                    (Err(_), Some(SinkError::Failed)) => {
+                        st.cursor = cursor;
+                        st.offset = 0;
+                        st.unit = Unit::None;
+                        st.unannounced += 1;
+                        console.count_failed();
+                        Step::Progress { bytes: sent as u32 }
+                    }
+                    (Err(_), _) => {
+                        st.offset = progress as u32;
+                        st.unit = Unit::Record;
+                        Step::Stuck { deferred: false }
+                    }
+                },
+            }
+        })
+    }
+}

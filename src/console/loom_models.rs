@@ -1,0 +1,1 @@
+//! Loom models of the console lock (run with `RUSTFLAGS="--cfg loom"`).

@@ -1,0 +1,318 @@
+//! How a record becomes bytes on a console.
+//!
+//! Text consoles get one line per record:
+//!
+//! ```text
+//! [   12.345678] INFO  irq7: message
+//! [   12.400001] WARN  logbuf: 17 messages dropped
+//! ```
+//!
+//! Rendering is deterministic, so a console that was cut off by
+//! would-block resumes by rendering the same record again and skipping the
+//! bytes it already sent.
+//!
+//! ```
+//! use logbuf::console::LineFormat;
+//! let f = LineFormat::DEFAULT.with_context(false);
+//! assert!(f.timestamp && f.level && !f.context);
+//! ```
+
+use super::context::ContextId;
+use crate::ring::{Flags, Header};
+use crate::sinks::{Sink, SinkError};
+use core::fmt::{self, Write};
+
+/// Which fields a text line shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineFormat {
+    /// `[secs.fraction]` prefix.
+    pub timestamp: bool,
+    /// Level name.
+    pub level: bool,
+    /// Caller context (`t3`, `irq7`).
+    pub context: bool,
+    /// Clock ticks per second (the fraction gets as many digits as needed):
+    /// 1 000 000 for a microsecond clock.
+    pub ticks_per_second: u32,
+}
+
+impl LineFormat {
+    /// Everything shown, microsecond clock.
+    pub const DEFAULT: LineFormat = LineFormat {
+        timestamp: true,
+        level: true,
+        context: true,
+        ticks_per_second: 1_000_000,
+    };
+    /// Show or hide the timestamp.
+    pub const fn with_timestamp(mut self, on: bool) -> Self {
+        self.timestamp = on;
+        self
+    }
+    /// Show or hide the level.
+    pub const fn with_level(mut self, on: bool) -> Self {
+        self.level = on;
+        self
+    }
+    /// Show or hide the caller context.
+    pub const fn with_context(mut self, on: bool) -> Self {
+        self.context = on;
+        self
+    }
+    /// Sets the clock rate.
+    pub const fn with_ticks_per_second(mut self, tps: u32) -> Self {
+        self.ticks_per_second = if tps == 0 { 1 } else { tps };
+        self
+    }
+
+    fn prefix(
+        &self,
+        out: &mut dyn Write,
+        ts: u64,
+        level: &str,
+        ctx: &dyn fmt::Display,
+    ) -> fmt::Result {
+        if self.timestamp {
+            let tps = self.ticks_per_second.max(1) as u64;
+            let digits = fraction_digits(tps);
+            if digits == 0 {
+                write!(out, "[{:>5}] ", ts)?;
+            } else {
+                write!(out, "[{:>5}.{:0w$}] ", ts / tps, ts % tps, w = digits)?;
+            }
+        }
+        if self.level {
+            write!(out, "{:<5} ", level)?;
+        }
+        if self.context {
+            write!(out, "{}: ", ctx)?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for LineFormat {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+fn fraction_digits(mut tps: u64) -> usize {
+    let mut d = 0;
+    while tps > 1 {
+        tps /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Writes one record as a text line. `payload` may be shorter than
+/// `header.len` (the console's buffer cut it).
+pub(crate) fn render_line(
+    line: &LineFormat,
+    header: &Header,
+    payload: &[u8],
+    out: &mut dyn Write,
+) -> fmt::Result {
+    line.prefix(
+        out,
+        header.timestamp,
+        header.level.as_str(),
+        &ContextId(header.context),
+    )?;
+    if header.flags.contains(Flags::PREVIOUS_BOOT) {
+        out.write_str("(previous boot) ")?;
+    }
+    if header.flags.contains(Flags::BINARY) {
+        write!(out, "<{}-byte binary record>", header.len)?;
+    } else {
+        for chunk in payload.utf8_chunks() {
+            out.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                out.write_str("\u{fffd}")?;
+            }
+        }
+        if (header.len as usize) > payload.len() {
+            write!(out, " [+{} bytes]", header.len as usize - payload.len())?;
+        }
+        if header.flags.contains(Flags::TRUNCATED) {
+            out.write_str(" [truncated]")?;
+        }
+    }
+    out.write_str("\n")
+}
+
+/// The "N messages dropped" notice, in the console's line format.
+pub(crate) fn render_notice(
+    line: &LineFormat,
+    ts: u64,
+    n: u64,
+    out: &mut dyn Write,
+) -> fmt::Result {
+    line.prefix(out, ts, "WARN", &"logbuf")?;
+    writeln!(out, "{} messages dropped", n)
+}
+
+/// The marker printed before a record that a panic takeover cut.
+pub(crate) const REPLAY_MARKER: &str =
+    "\n[logbuf] output cut by panic takeover; record replayed:\n";
+
+/// Sends rendered bytes to a sink, skipping the first `skip` bytes (already
+/// sent before a would-block) and stopping at the first error.
+pub(crate) struct SinkOut<'a> {
+    sink: &'a mut dyn Sink,
+    skip: usize,
+    at: usize,
+    /// New bytes the sink took.
+    pub sent: usize,
+    /// Why output stopped, if it did.
+    pub stopped: Option<SinkError>,
+    /// How many would-blocks to retry in place (panic flush polls).
+    spins: u32,
+}
+
+impl<'a> SinkOut<'a> {
+    pub(crate) fn new(sink: &'a mut dyn Sink, skip: usize, spins: u32) -> Self {
+        SinkOut {
+            sink,
+            skip,
+            at: 0,
+            sent: 0,
+            stopped: None,
+            spins,
+        }
+    }
+
+    /// Bytes of the current unit sent so far in total (the resume offset).
+    pub(crate) fn progress(&self) -> usize {
+        self.skip + self.sent
+    }
+
+    pub(crate) fn write_bytes(&mut self, bytes: &[u8]) -> fmt::Result {
+        let start = self.at;
+        self.at += bytes.len();
+        if self.at <= self.skip {
+            return Ok(());
+        }
+        let mut rest = &bytes[self.skip.saturating_sub(start)..];
+        while !rest.is_empty() {
+            match self.sink.write(rest) {
+                Ok(0) | Err(SinkError::WouldBlock) if self.spins > 0 => {
+                    self.spins -= 1;
+                    crate::sync::spin_hint();
+                }
+                Ok(0) | Err(SinkError::WouldBlock) => {
+                    self.stopped = Some(SinkError::WouldBlock);
+                    return Err(fmt::Error);
+                }
+                Ok(n) => {
+                    let n = n.min(rest.len());
+                    self.sent += n;
+                    rest = &rest[n..];
+                }
+                Err(SinkError::Failed) => {
+                    self.stopped = Some(SinkError::Failed);
+                    return Err(fmt::Error);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Write for SinkOut<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.write_bytes(s.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sinks::Capture;
+    use crate::Level;
+    use std::string::String;
+
+    fn header(ts: u64, len: u16, flags: Flags, ctx: u8) -> Header {
+        Header {
+            seq: 0,
+            timestamp: ts,
+            level: Level::Info,
+            context: ctx,
+            flags,
+            len,
+        }
+    }
+
+    #[test]
+    fn line_has_timestamp_level_context_payload() {
+        let mut s = String::new();
+        render_line(
+            &LineFormat::DEFAULT,
+            &header(12_345_678, 5, Flags::NONE, 0x87),
+            b"hello",
+            &mut s,
+        )
+        .unwrap();
+        assert_eq!(s, "[   12.345678] INFO  irq7: hello\n");
+    }
+
+    #[test]
+    fn flags_and_cut_payload_are_visible() {
+        let mut s = String::new();
+        let h = header(1, 10, Flags::TRUNCATED, 3);
+        render_line(
+            &LineFormat::DEFAULT.with_timestamp(false),
+            &h,
+            b"abc",
+            &mut s,
+        )
+        .unwrap();
+        assert_eq!(s, "INFO  t3: abc [+7 bytes] [truncated]\n");
+        let mut s = String::new();
+        let h = header(1, 4, Flags::BINARY, 3);
+        render_line(
+            &LineFormat::DEFAULT
+                .with_timestamp(false)
+                .with_context(false),
+            &h,
+            &[0, 1, 2, 3],
+            &mut s,
+        )
+        .unwrap();
+        assert_eq!(s, "INFO  <4-byte binary record>\n");
+    }
+
+    #[test]
+    fn notice_uses_the_line_format() {
+        let mut s = String::new();
+        render_notice(
+            &LineFormat::DEFAULT.with_ticks_per_second(1000),
+            2_500,
+            17,
+            &mut s,
+        )
+        .unwrap();
+        assert_eq!(s, "[    2.500] WARN  logbuf: 17 messages dropped\n");
+    }
+
+    #[test]
+    fn sink_out_resumes_after_would_block_without_duplicates() {
+        let cap = Capture::new();
+        let mut sink = cap.sink();
+        cap.set_chunk(3);
+        cap.block_next(0);
+        let mut out = SinkOut::new(&mut sink, 0, 0);
+        out.write_str("abcdef").unwrap();
+        cap.block_next(1);
+        assert!(out.write_str("ghij").is_err());
+        assert_eq!(out.stopped, Some(SinkError::WouldBlock));
+        let progress = out.progress();
+        assert_eq!(progress, 6);
+        // Render again from the start, skipping what was sent.
+        let mut out = SinkOut::new(&mut sink, progress, 0);
+        out.write_str("abcdef").unwrap();
+        out.write_str("ghij").unwrap();
+        assert_eq!(cap.text(), "abcdefghij");
+    }
+}
