@@ -116,7 +116,8 @@ impl Default for Config {
 /// Logger-wide counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoggerStats {
-    /// Direct handovers from an owner to a waiting caller or requester.
+    /// Direct handovers from an owner to a waiting caller or requester
+    /// (counted once, by the owner that hands over).
     pub handoffs: u32,
     /// Takeovers (printer displacing a producer, emergency, panic).
     pub takeovers: u32,
@@ -460,17 +461,13 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                     for _ in 0..self.config.waiter_spins {
                         if let Some(owner) = self.lock.poll_handoff(caller, Priority::Normal, true)
                         {
-                            Self::bump(&self.handoffs);
                             self.print_and_account(owner, caller, budget);
                             return;
                         }
                         spin_hint();
                     }
                     match self.lock.withdraw(caller, Priority::Normal, true) {
-                        Some(owner) => {
-                            Self::bump(&self.handoffs);
-                            self.print_and_account(owner, caller, budget);
-                        }
+                        Some(owner) => self.print_and_account(owner, caller, budget),
                         None => Self::bump(&self.waiter_timeouts),
                     }
                 }
@@ -553,16 +550,11 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 }
                 for _ in 0..spins {
                     if let Some(o) = self.lock.poll_handoff(caller, prio, false) {
-                        Self::bump(&self.handoffs);
                         return Some(o);
                     }
                     spin_hint();
                 }
-                let got = self.lock.withdraw(caller, prio, false);
-                if got.is_some() {
-                    Self::bump(&self.handoffs);
-                }
-                got
+                self.lock.withdraw(caller, prio, false)
             }
         }
     }
@@ -669,7 +661,10 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 let r = self.lock.release_exhausted(&owner);
                 self.wake_printer();
                 return match r {
-                    Release::HandedOff => (Outcome::HandedOff, steps),
+                    Release::HandedOff => {
+                        Self::bump(&self.handoffs);
+                        (Outcome::HandedOff, steps)
+                    }
                     _ => (Outcome::Exhausted, steps),
                 };
             }
@@ -683,7 +678,10 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                     }
                     return (Outcome::Done { blocked }, steps);
                 }
-                Release::HandedOff => return (Outcome::HandedOff, steps),
+                Release::HandedOff => {
+                    Self::bump(&self.handoffs);
+                    return (Outcome::HandedOff, steps);
+                }
                 Release::Lost => return (Outcome::Lost, steps),
                 Release::Recheck => continue,
             }
@@ -716,7 +714,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 st.replay = false;
                 if st.offset != 0 || console.in_write() {
                     let mut out = SinkOut::new(&mut **sink, 0, spins);
-                    let _ = out.write_str(REPLAY_MARKER);
+                    let _ = out.write_str(REPLAY_MARKER).and_then(|_| out.flush());
                     st.offset = 0;
                     console.set_in_write(false);
                     st.unit = Unit::None;
@@ -724,19 +722,26 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             }
             // 1. A dropped-messages notice comes before the next record.
             if st.unannounced > 0 && st.unit != Unit::Record {
-                if st.unit == Unit::None {
+                // A notice not started yet covers everything lost so far.
+                if st.unit == Unit::None || st.offset == 0 {
+                    let missed = self.ring.skip_missed(&mut st.cursor);
+                    if missed != 0 {
+                        st.unannounced += missed;
+                        console.count_missed(missed);
+                    }
                     st.unit = Unit::Notice {
                         count: st.unannounced,
                         ts: P::now(),
                     };
                 }
-                let Unit::Notice { count, ts } = st.unit else {
-                    unreachable!()
+                let (count, ts) = match st.unit {
+                    Unit::Notice { count, ts } => (count, ts),
+                    _ => (st.unannounced, 0),
                 };
                 let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
                 console.set_in_write(true);
                 let r = if format == RecordFormat::Lines {
-                    render_notice(&self.config.line, ts, count, &mut out)
+                    render_notice(&self.config.line, ts, count, &mut out).and_then(|_| out.flush())
                 } else {
                     Ok(())
                 };
@@ -790,7 +795,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                                 render_line(&self.config.line, &h, &buf[..n], &mut out)
                             }
                             RecordFormat::Frames => out.write_bytes(&buf[..n]),
-                        };
+                        }
+                        .and_then(|_| out.flush());
                         console.set_in_write(false);
                         Some(Ok(Some((r, out.sent, out.stopped, out.progress()))))
                     }
@@ -803,7 +809,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                     // partial line ends here and it counts as missed.
                     if st.offset != 0 {
                         let mut out = SinkOut::new(&mut **sink, 0, spins);
-                        let _ = out.write_str(" [cut]\n");
+                        let _ = out.write_str(" [cut]\n").and_then(|_| out.flush());
                     }
                     st.cursor = cursor;
                     st.offset = 0;

@@ -157,8 +157,13 @@ pub(crate) fn render_notice(
 pub(crate) const REPLAY_MARKER: &str =
     "\n[logbuf] output cut by panic takeover; record replayed:\n";
 
-/// Sends rendered bytes to a sink, skipping the first `skip` bytes (already
-/// sent before a would-block) and stopping at the first error.
+/// Bytes gathered before a sink write: formatting produces many small
+/// pieces; sinks (UART FIFOs, DMA) want fewer, larger writes.
+const OUT_CHUNK: usize = 64;
+
+/// Sends rendered bytes to a sink in chunks, skipping the first `skip`
+/// bytes (already sent before a would-block) and stopping at the first
+/// error. Call [`SinkOut::flush`] at the end of a unit.
 pub(crate) struct SinkOut<'a> {
     sink: &'a mut dyn Sink,
     skip: usize,
@@ -169,6 +174,8 @@ pub(crate) struct SinkOut<'a> {
     pub stopped: Option<SinkError>,
     /// How many would-blocks to retry in place (panic flush polls).
     spins: u32,
+    buf: [u8; OUT_CHUNK],
+    len: usize,
 }
 
 impl<'a> SinkOut<'a> {
@@ -180,21 +187,58 @@ impl<'a> SinkOut<'a> {
             sent: 0,
             stopped: None,
             spins,
+            buf: [0; OUT_CHUNK],
+            len: 0,
         }
     }
 
-    /// Bytes of the current unit sent so far in total (the resume offset).
+    /// Bytes of the current unit the sink took in total (the resume offset).
     pub(crate) fn progress(&self) -> usize {
         self.skip + self.sent
     }
 
+    /// Appends bytes (after skipping what was sent before).
     pub(crate) fn write_bytes(&mut self, bytes: &[u8]) -> fmt::Result {
+        if self.stopped.is_some() {
+            return Err(fmt::Error);
+        }
         let start = self.at;
         self.at += bytes.len();
         if self.at <= self.skip {
             return Ok(());
         }
         let mut rest = &bytes[self.skip.saturating_sub(start)..];
+        while !rest.is_empty() {
+            if self.len == 0 && rest.len() >= OUT_CHUNK {
+                // Large piece: straight from the caller's buffer.
+                return self.send(rest);
+            }
+            let n = rest.len().min(OUT_CHUNK - self.len);
+            self.buf[self.len..self.len + n].copy_from_slice(&rest[..n]);
+            self.len += n;
+            rest = &rest[n..];
+            if self.len == OUT_CHUNK {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the gathered bytes.
+    pub(crate) fn flush(&mut self) -> fmt::Result {
+        if self.len == 0 {
+            return if self.stopped.is_some() {
+                Err(fmt::Error)
+            } else {
+                Ok(())
+            };
+        }
+        let buf = self.buf;
+        let len = core::mem::replace(&mut self.len, 0);
+        self.send(&buf[..len])
+    }
+
+    fn send(&mut self, mut rest: &[u8]) -> fmt::Result {
         while !rest.is_empty() {
             match self.sink.write(rest) {
                 Ok(0) | Err(SinkError::WouldBlock) if self.spins > 0 => {
@@ -304,8 +348,11 @@ mod tests {
         cap.block_next(0);
         let mut out = SinkOut::new(&mut sink, 0, 0);
         out.write_str("abcdef").unwrap();
+        out.flush().unwrap();
+        assert_eq!(cap.writes(), 2, "gathered, then sent in sink-sized pieces");
         cap.block_next(1);
-        assert!(out.write_str("ghij").is_err());
+        out.write_str("ghij").unwrap();
+        assert!(out.flush().is_err());
         assert_eq!(out.stopped, Some(SinkError::WouldBlock));
         let progress = out.progress();
         assert_eq!(progress, 6);
@@ -313,6 +360,23 @@ mod tests {
         let mut out = SinkOut::new(&mut sink, progress, 0);
         out.write_str("abcdef").unwrap();
         out.write_str("ghij").unwrap();
+        out.flush().unwrap();
         assert_eq!(cap.text(), "abcdefghij");
+    }
+
+    #[test]
+    fn sink_out_sends_large_pieces_directly_and_small_ones_gathered() {
+        let cap = Capture::new();
+        let mut sink = cap.sink();
+        let mut out = SinkOut::new(&mut sink, 0, 0);
+        for _ in 0..10 {
+            out.write_str("ab").unwrap();
+        }
+        out.write_bytes(&[b'x'; 100]).unwrap();
+        out.flush().unwrap();
+        // 20 bytes gathered into one chunk; the 100-byte piece: 44 fill the
+        // chunk (sent), 56 gathered and sent at flush.
+        assert_eq!(cap.writes(), 2);
+        assert_eq!(cap.bytes().len(), 120);
     }
 }

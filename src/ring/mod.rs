@@ -574,6 +574,22 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         slot.wrapping_sub(cursor.seq as u32) as i32 >= 0
     }
 
+    /// If the cursor fell behind (its record was overwritten), moves it to
+    /// the oldest record held and returns how many records it missed;
+    /// otherwise leaves it and returns 0. Lets a console announce its whole
+    /// loss in one notice before it prints again.
+    pub fn skip_missed(&self, cursor: &mut Cursor) -> u64 {
+        // Ordering: Acquire; pairs with C1 (same as R1).
+        let slot = self.slot(cursor.seq as u32).load(Ordering::Acquire);
+        if (slot.wrapping_sub(cursor.seq as u32) as i32) <= 0 {
+            return 0;
+        }
+        match self.resync(cursor) {
+            Read::Missed(n) => n,
+            _ => 0,
+        }
+    }
+
     /// A cursor at the oldest record still held.
     pub fn oldest(&self) -> Cursor {
         let mut c = Cursor::new();

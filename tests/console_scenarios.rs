@@ -1,0 +1,731 @@
+//! Deterministic scenarios from the printk handoff critique
+//! (`shared/reference/printk-handoff-critique.txt`), each a test that fails
+//! if the console lock gets the case wrong.
+//!
+//! A "preempted" owner is played by a real thread parked inside its sink's
+//! `write` (the capture sink's hook): it owns the consoles and is inside a
+//! record, and makes no progress until the test lets it go.
+
+mod common;
+
+use common::{as_caller, must_finish, producer_and_index, set_caller, Board};
+use logbuf::console::{Budget, Caller, Config, Logger, PrinterStatus, Release};
+use logbuf::sinks::Capture;
+use logbuf::{Level, LevelFilter};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::time::Duration;
+
+type Log<const ID: usize> = Logger<Board<ID>, 4096, 256, 2>;
+
+fn leak<const ID: usize>(config: Config) -> &'static Log<ID> {
+    Box::leak(Box::new(Logger::new(config)))
+}
+
+/// A gate a sink hook parks on, once armed.
+#[derive(Clone, Default)]
+struct Gate {
+    inner: Arc<(Mutex<(bool, bool)>, Condvar)>, // (armed, parked)
+}
+
+impl Gate {
+    fn arm(&self) {
+        self.inner.0.lock().unwrap().0 = true;
+    }
+    /// Called from the hook: parks while armed.
+    fn park_if_armed(&self) {
+        let (m, cv) = &*self.inner;
+        let mut g = m.lock().unwrap();
+        if !g.0 {
+            return;
+        }
+        g.1 = true;
+        cv.notify_all();
+        while g.0 {
+            g = cv.wait(g).unwrap();
+        }
+        g.1 = false;
+    }
+    fn wait_parked(&self) {
+        let (m, cv) = &*self.inner;
+        let g = m.lock().unwrap();
+        let (g, t) = cv
+            .wait_timeout_while(g, Duration::from_secs(10), |g| !g.1)
+            .unwrap();
+        assert!(!t.timed_out() && g.1, "owner never parked");
+    }
+    fn open(&self) {
+        let (m, cv) = &*self.inner;
+        m.lock().unwrap().0 = false;
+        cv.notify_all();
+    }
+}
+
+fn parking_console<const ID: usize>(log: &'static Log<ID>) -> (Capture, Gate) {
+    let cap = Capture::new();
+    let gate = Gate::default();
+    let g = gate.clone();
+    cap.set_hook(move |_| g.park_if_armed());
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    (cap, gate)
+}
+
+/// Per producer, the indexes in the order they were printed.
+fn per_producer(lines: &[String]) -> BTreeMap<u32, Vec<u64>> {
+    let mut m: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+    for l in lines {
+        if let Some((p, n)) = producer_and_index(l) {
+            m.entry(p).or_default().push(n);
+        }
+    }
+    m
+}
+
+fn assert_complete(lines: &[String], producer: u32, count: u64) {
+    let got = per_producer(lines).remove(&producer).unwrap_or_default();
+    let want: Vec<u64> = (0..count).collect();
+    assert_eq!(
+        got, want,
+        "producer p{producer}: every record exactly once, in order"
+    );
+}
+
+/// Starts an owner thread on `core` that logs one record and parks inside
+/// the sink. Returns when it is parked (owning the consoles, mid-record).
+fn parked_owner<const ID: usize>(
+    log: &'static Log<ID>,
+    gate: &Gate,
+    core: u8,
+) -> std::thread::JoinHandle<()> {
+    gate.arm();
+    let h = std::thread::spawn(move || {
+        set_caller(Caller::thread(core, 1));
+        log.log(Level::Info, format_args!("owner p1 n={}", 0));
+    });
+    gate.wait_parked();
+    h
+}
+
+/// Critique (1): the owner is preempted while it owns the console. Other
+/// contexts keep logging: every call returns in bounded steps (a waiter on
+/// another core spins at most `waiter_spins`, then withdraws), nothing is
+/// printed by them, and nothing is lost once the owner resumes.
+#[test]
+fn owner_preempted_mid_record_others_return_in_bounded_steps() {
+    let log = leak::<1>(Config {
+        waiter_spins: 200,
+        ..Config::DEFAULT
+    });
+    let (cap, gate) = parking_console(log);
+    let owner = parked_owner(log, &gate, 1);
+    must_finish(20, move || {
+        for i in 0..40 {
+            as_caller(Caller::thread(0, 2), || {
+                log.log(Level::Info, format_args!("t p2 n={i}"));
+            });
+            as_caller(Caller::interrupt(0, 7), || {
+                log.log(Level::Warn, format_args!("irq p3 n={i}"));
+            });
+        }
+    });
+    let s = log.stats();
+    // Thread callers on another core found the owner mid-record: each waited
+    // (bounded) and withdrew; interrupt callers never waited.
+    assert_eq!(s.waiter_timeouts, 40);
+    assert_eq!(s.handoffs, 0);
+    assert!(cap.lines().iter().all(|l| producer_and_index(l).is_none()));
+    let view = log.lock().view().expect("still owned by the parked owner");
+    assert!(view.in_record && view.owner_core == 1);
+    gate.open();
+    owner.join().unwrap();
+    while log.printer() != PrinterStatus::Idle {}
+    let lines = cap.lines();
+    assert_complete(&lines, 1, 1);
+    assert_complete(&lines, 2, 40);
+    assert_complete(&lines, 3, 40);
+    assert_eq!(log.console_stats(0).unwrap().missed, 0);
+}
+
+/// Critique @LATER: an interrupt arrives while a thread owner prints. By
+/// default it is never handed printing duty: it does not even queue as a
+/// waiter. With `handoff_to_irq` it may, and then gets the handoff.
+#[test]
+fn interrupt_caller_is_not_handed_printing_from_thread_owner_by_default() {
+    let log = leak::<2>(Config::DEFAULT);
+    let (cap, gate) = parking_console(log);
+    let owner = parked_owner(log, &gate, 1);
+    must_finish(10, move || {
+        as_caller(Caller::interrupt(0, 9), || {
+            log.log(Level::Info, format_args!("irq p2 n={}", 0));
+        });
+    });
+    assert!(
+        !log.lock().view().unwrap().requested,
+        "irq caller must not queue"
+    );
+    assert_eq!(log.stats().waiter_timeouts, 0);
+    gate.open();
+    owner.join().unwrap();
+    assert_eq!(log.stats().handoffs, 0);
+    assert_complete(&cap.lines(), 2, 1);
+}
+
+#[test]
+fn interrupt_caller_gets_handoff_when_configured() {
+    let log = leak::<3>(Config {
+        waiter_spins: u32::MAX,
+        handoff_to_irq: true,
+        ..Config::DEFAULT
+    });
+    let (cap, gate) = parking_console(log);
+    let owner = parked_owner(log, &gate, 1);
+    let waiter = std::thread::spawn(move || {
+        set_caller(Caller::interrupt(0, 9));
+        log.log(Level::Info, format_args!("irq p2 n={}", 0));
+    });
+    // Wait until the interrupt caller is queued as the single waiter.
+    must_finish(10, move || {
+        while !log.lock().view().is_some_and(|v| v.requested) {
+            std::thread::yield_now();
+        }
+    });
+    gate.open();
+    owner.join().unwrap();
+    waiter.join().unwrap();
+    assert_eq!(log.stats().handoffs, 1);
+    let lines = cap.lines();
+    assert_complete(&lines, 1, 1);
+    assert_complete(&lines, 2, 1);
+}
+
+/// A thread caller on another core is handed the console directly after the
+/// owner's current record (Linux console_waiter), and prints the rest.
+#[test]
+fn thread_waiter_on_other_core_gets_direct_handoff() {
+    let log = leak::<4>(Config {
+        waiter_spins: u32::MAX,
+        ..Config::DEFAULT
+    });
+    let (cap, gate) = parking_console(log);
+    let owner = parked_owner(log, &gate, 1);
+    let waiter = std::thread::spawn(move || {
+        set_caller(Caller::thread(0, 2));
+        log.log(Level::Info, format_args!("t p2 n={}", 0));
+    });
+    must_finish(10, move || {
+        while !log.lock().view().is_some_and(|v| v.requested) {
+            std::thread::yield_now();
+        }
+    });
+    // A second caller finds a waiter already queued: it must not queue.
+    must_finish(10, move || {
+        as_caller(Caller::thread(0, 3), || {
+            log.log(Level::Info, format_args!("t p3 n={}", 0));
+        })
+    });
+    gate.open();
+    owner.join().unwrap();
+    waiter.join().unwrap();
+    assert_eq!(log.stats().handoffs, 1);
+    assert_eq!(log.stats().waiter_timeouts, 0);
+    let lines = cap.lines();
+    for p in 1..=3 {
+        assert_complete(&lines, p, 1);
+    }
+    assert!(
+        log.lock().view().is_none(),
+        "released after the last record"
+    );
+}
+
+/// Critique (2), (A), (B): a large backlog and only interrupt-context
+/// producers. Each call prints at most its budget and wakes the printer;
+/// the printer drains the rest.
+#[test]
+fn interrupt_backlog_each_call_prints_at_most_budget_printer_drains() {
+    let log = leak::<5>(Config {
+        irq_budget: Budget::records(3),
+        ..Config::DEFAULT
+    });
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    set_caller(Caller::interrupt(0, 4));
+    for i in 0..200 {
+        assert!(log.log_deferred(Level::Info, format_args!("backlog p1 n={i}")));
+    }
+    let wakes_before = Board::<5>::wakes();
+    for i in 0..20 {
+        let before = log.console_stats(0).unwrap().printed;
+        log.log(Level::Info, format_args!("irq p2 n={i}"));
+        let after = log.console_stats(0).unwrap().printed;
+        assert!(
+            after - before <= 3,
+            "one interrupt call printed {}",
+            after - before
+        );
+        assert!(
+            after > before,
+            "an irq call with a free lock prints something"
+        );
+    }
+    assert!(log.stats().max_irq_records <= 3);
+    assert!(log.stats().budget_exhausted >= 20);
+    assert!(Board::<5>::wakes() >= wakes_before + 20, "printer woken");
+    set_caller(Caller::thread(0, 0));
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    let lines = cap.lines();
+    assert_complete(&lines, 1, 200);
+    assert_complete(&lines, 2, 20);
+    let st = log.console_stats(0).unwrap();
+    assert_eq!(st.printed, 220);
+    assert_eq!(st.consumed(), 220);
+}
+
+/// A byte budget and a time budget bound interrupt work too.
+#[test]
+fn byte_and_time_budgets_bound_interrupt_work() {
+    let log = leak::<6>(Config {
+        irq_budget: Budget::records(1000).with_bytes(100),
+        ..Config::DEFAULT
+    });
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    set_caller(Caller::interrupt(0, 4));
+    for i in 0..50 {
+        log.log_deferred(
+            Level::Info,
+            format_args!("backlog p1 n={i} xxxxxxxxxxxxxxxxxxxx"),
+        );
+    }
+    let before = cap.bytes().len();
+    log.log(Level::Info, format_args!("irq p2 n=0"));
+    let printed = cap.bytes().len() - before;
+    // Stops at the first record that crosses 100 bytes.
+    assert!((100..200).contains(&printed), "printed {printed} bytes");
+
+    // Time: each sink write advances the clock by 10 ticks; budget 35 ticks.
+    let log = leak::<7>(Config {
+        irq_budget: Budget::records(1000).with_ticks(35),
+        ..Config::DEFAULT
+    });
+    let cap = Capture::new();
+    cap.set_hook(|_| Board::<7>::advance(10));
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    for i in 0..50 {
+        log.log_deferred(Level::Info, format_args!("backlog p1 n={i}"));
+    }
+    let before = log.console_stats(0).unwrap().printed;
+    log.log(Level::Info, format_args!("irq p2 n=0"));
+    let printed = log.console_stats(0).unwrap().printed - before;
+    assert!((1..=5).contains(&printed), "printed {printed} records");
+    set_caller(Caller::thread(0, 0));
+}
+
+/// Logging from inside a sink: no deadlock, no loss. The nested call finds
+/// the lock held by its own context, marks PENDING and returns; the owner
+/// prints the nested record before it releases.
+#[test]
+fn logging_from_inside_a_sink_neither_deadlocks_nor_loses() {
+    let log = leak::<8>(Config::DEFAULT);
+    let cap = Capture::new();
+    let nested = Arc::new(AtomicU32::new(0));
+    let n2 = nested.clone();
+    cap.set_hook(move |_| {
+        let i = n2.fetch_add(1, Ordering::SeqCst);
+        if i < 10 {
+            log.log(Level::Debug, format_args!("from sink p2 n={i}"));
+        }
+    });
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    must_finish(10, move || {
+        set_caller(Caller::thread(0, 1));
+        for i in 0..5 {
+            log.log(Level::Info, format_args!("outer p1 n={i}"));
+        }
+    });
+    let lines = cap.lines();
+    assert_complete(&lines, 1, 5);
+    assert_complete(&lines, 2, 10);
+    assert!(log.lock().view().is_none());
+}
+
+/// Emergency: the owner on another core is mid-record and does not reach a
+/// boundary in time: the request is withdrawn, the call returns false, and
+/// the owner is never handed a stale request later.
+#[test]
+fn emergency_request_times_out_and_is_withdrawn() {
+    let log = leak::<9>(Config {
+        emergency_spins: 100,
+        ..Config::DEFAULT
+    });
+    let (cap, gate) = parking_console(log);
+    let owner = parked_owner(log, &gate, 1);
+    let got = must_finish(10, move || {
+        as_caller(Caller::interrupt(0, 3), || log.emergency_flush())
+    });
+    assert!(!got);
+    assert!(!log.lock().view().unwrap().requested, "request withdrawn");
+    gate.open();
+    owner.join().unwrap();
+    assert_eq!(log.stats().handoffs, 0);
+    assert_complete(&cap.lines(), 1, 1);
+}
+
+/// Emergency: the owner reaches its record boundary while the emergency
+/// caller waits: the owner hands over and the emergency caller prints.
+#[test]
+fn emergency_takes_over_at_record_boundary() {
+    let log = leak::<10>(Config {
+        emergency_spins: u32::MAX,
+        ..Config::DEFAULT
+    });
+    let (cap, gate) = parking_console(log);
+    let owner = parked_owner(log, &gate, 1);
+    for i in 0..5 {
+        as_caller(Caller::interrupt(0, 3), || {
+            log.log_deferred(Level::Error, format_args!("fault p2 n={i}"));
+        });
+    }
+    let em = std::thread::spawn(move || {
+        set_caller(Caller::thread(0, 3));
+        log.emergency_flush()
+    });
+    must_finish(10, move || {
+        while !log.lock().view().is_some_and(|v| v.requested) {
+            std::thread::yield_now();
+        }
+    });
+    gate.open();
+    owner.join().unwrap();
+    assert!(em.join().unwrap());
+    assert_eq!(log.stats().handoffs, 1);
+    let lines = cap.lines();
+    assert_complete(&lines, 1, 1);
+    assert_complete(&lines, 2, 5);
+}
+
+/// Emergency at a boundary with the owner on the same core: direct takeover,
+/// no waiting at all.
+#[test]
+fn emergency_takes_over_directly_between_records() {
+    let log = leak::<11>(Config::DEFAULT);
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    set_caller(Caller::thread(0, 1));
+    let logbuf::console::Attempt::Acquired(stale) = log.lock().acquire_or_mark(
+        Caller::thread(0, 1),
+        logbuf::console::Priority::Normal,
+        true,
+    ) else {
+        panic!("lock should be free")
+    };
+    log.log_deferred(Level::Error, format_args!("fault p1 n={}", 0));
+    assert!(as_caller(Caller::interrupt(0, 3), || log.emergency_flush()));
+    assert_eq!(log.stats().takeovers, 1);
+    assert_complete(&cap.lines(), 1, 1);
+    // The displaced owner notices and touches nothing.
+    assert!(log.lock().enter_unsafe(&stale).is_err());
+    assert_eq!(log.lock().release(&stale), Release::Lost);
+}
+
+/// Critique (1) answered: the owner was preempted between records; the
+/// printer takes over at that boundary and drains.
+#[test]
+fn printer_takes_over_from_owner_preempted_between_records() {
+    let log = leak::<12>(Config::DEFAULT);
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    let logbuf::console::Attempt::Acquired(stale) = log.lock().acquire_or_mark(
+        Caller::thread(0, 1),
+        logbuf::console::Priority::Normal,
+        true,
+    ) else {
+        panic!("lock should be free")
+    };
+    for i in 0..30 {
+        as_caller(Caller::interrupt(0, 5), || {
+            log.log(Level::Info, format_args!("irq p2 n={i}"));
+        });
+    }
+    assert!(
+        cap.lines().is_empty(),
+        "owner holds the consoles, nobody printed"
+    );
+    set_caller(Caller::thread(0, 9));
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    assert_eq!(log.stats().takeovers, 1);
+    assert_complete(&cap.lines(), 2, 30);
+    assert!(log.lock().enter_unsafe(&stale).is_err());
+}
+
+/// Panic: the owner is parked mid-line on this core. The panic flush cannot
+/// wait for it; it takes over, prints a replay marker and the cut record in
+/// full, the backlog, and the panic message.
+#[test]
+fn panic_takes_over_mid_record_and_replays_the_cut_record() {
+    let log = leak::<13>(Config {
+        panic_spins: 1000,
+        ..Config::DEFAULT
+    });
+    let cap = Capture::new();
+    cap.set_chunk(8);
+    let gate = Gate::default();
+    let g = gate.clone();
+    let calls = Arc::new(AtomicU32::new(0));
+    let c2 = calls.clone();
+    // Park on the second write call of the first record: part of it is out.
+    cap.set_hook(move |_| {
+        if c2.fetch_add(1, Ordering::SeqCst) == 1 {
+            g.park_if_armed();
+        }
+    });
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    gate.arm();
+    // This owner thread never resumes: panic_flush's contract.
+    std::thread::spawn(move || {
+        set_caller(Caller::thread(0, 1));
+        log.log(Level::Info, format_args!("cut p1 n={}", 0));
+    });
+    gate.wait_parked();
+    for i in 0..3 {
+        as_caller(Caller::interrupt(0, 2), || {
+            log.log(Level::Warn, format_args!("late p2 n={i}"));
+        });
+    }
+    let out = cap.text();
+    assert!(
+        !out.is_empty() && !out.contains('\n'),
+        "a cut line is out: {out:?}"
+    );
+    cap.clear_hook();
+    let printed = must_finish(10, move || {
+        as_caller(Caller::thread(0, 4), || {
+            // SAFETY: the displaced owner thread stays parked forever.
+            unsafe { log.panic_flush(format_args!("panicked at p9 n={}", 0)) }
+        })
+    });
+    assert!(printed >= 5);
+    let text = cap.text();
+    let marker = text.find("record replayed:").expect("replay marker");
+    let after = &text[marker..];
+    let lines: Vec<String> = after.lines().skip(1).map(String::from).collect();
+    assert_complete(&lines, 1, 1);
+    assert_complete(&lines, 2, 3);
+    assert_complete(&lines, 9, 1);
+    assert_eq!(log.stats().takeovers, 1);
+}
+
+/// Per-console progress: a console that would block keeps its place and
+/// does not stall the other; once it can take bytes it announces what it
+/// lost ("N messages dropped", same count as it missed) and goes on.
+#[test]
+fn blocked_console_does_not_stall_others_and_announces_its_losses() {
+    let log: &'static Logger<Board<14>, 1024, 64, 2> =
+        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let slow = Capture::new();
+    let fast = Capture::new();
+    slow.set_block_always(true);
+    log.add_console(slow.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    log.add_console(fast.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    set_caller(Caller::thread(0, 1));
+    for i in 0..500 {
+        log.log(Level::Info, format_args!("rec p1 n={i}"));
+    }
+    assert_complete(&fast.lines(), 1, 500);
+    assert!(slow.bytes().is_empty());
+    slow.set_block_always(false);
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    let st = log.console_stats(0).unwrap();
+    assert!(st.missed > 400, "the ring holds far fewer than 500");
+    assert_eq!(st.printed as u64 + st.missed as u64, 500);
+    let text = slow.text();
+    assert_eq!(common::announced(&text), st.missed as u64);
+    assert_eq!(st.announced, st.missed);
+    // The notice comes first, then the newest records in order.
+    assert!(
+        slow.lines()[0].ends_with(&format!("{} messages dropped", st.missed)),
+        "{:?}",
+        &slow.lines()[..3]
+    );
+    let got = per_producer(&slow.lines()).remove(&1).unwrap();
+    assert_eq!(got, (st.missed as u64..500).collect::<Vec<_>>());
+}
+
+/// A console whose sink fails counts the records as dropped and announces
+/// them once it works again; a level filter on one console only affects it.
+#[test]
+fn failing_sink_and_console_filters_keep_counts_balanced() {
+    let log: &'static Logger<Board<15>, 1024, 64, 2> =
+        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let flaky = Capture::new();
+    let errors_only = Capture::new();
+    log.add_console(flaky.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    log.add_console(errors_only.leak_sink(), LevelFilter::Error)
+        .unwrap();
+    set_caller(Caller::thread(0, 1));
+    // Three failing writes: the first costs a record; the notice for it is
+    // retried (not lost) when the next two writes fail too.
+    flaky.fail_next(3);
+    for i in 0..10 {
+        let level = if i % 2 == 0 {
+            Level::Error
+        } else {
+            Level::Info
+        };
+        log.log(level, format_args!("rec p1 n={i}"));
+    }
+    let f = log.console_stats(0).unwrap();
+    assert_eq!(f.failed, 1);
+    assert_eq!(f.printed, 9);
+    assert_eq!(f.consumed(), 10);
+    assert_eq!(f.announced, 1);
+    assert_eq!(common::announced(&flaky.text()), 1);
+    let e = log.console_stats(1).unwrap();
+    assert_eq!((e.printed, e.filtered), (5, 5));
+    assert_eq!(e.consumed(), 10);
+    flaky.fail_next(1);
+    log.log(Level::Error, format_args!("rec p1 n={}", 10));
+    log.log(Level::Error, format_args!("rec p1 n={}", 11));
+    let f = log.console_stats(0).unwrap();
+    assert_eq!((f.failed, f.printed, f.announced), (2, 10, 2));
+    assert_eq!(common::announced(&flaky.text()), 2);
+}
+
+/// Writer-side drops (the ring could not store a record at all) are
+/// announced by every console.
+#[test]
+fn records_the_ring_could_not_store_are_announced() {
+    let log: &'static Logger<Board<16>, 16, 4, 1> =
+        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    set_caller(Caller::thread(0, 1));
+    // Hold the oldest record open: every later store that needs its space
+    // fails (Busy) and is counted.
+    let grant = log
+        .ring()
+        .reserve(8, logbuf::ring::RecordMeta::new(Level::Info))
+        .unwrap();
+    let mut stored = 0;
+    for i in 0..10 {
+        if log.log(Level::Info, format_args!("p1 n={i}")) {
+            stored += 1;
+        }
+    }
+    let lost = log.ring().lost().total();
+    assert_eq!(stored + lost, 10);
+    assert!(lost > 0);
+    drop(grant);
+    log.printer();
+    let st = log.console_stats(0).unwrap();
+    assert_eq!(st.writer_lost, lost);
+    assert!(common::announced(&cap.text()) >= lost as u64);
+}
+
+/// Budget NONE for interrupts: interrupt calls never print, they only wake
+/// the printer (pure offload), and a direct_print=false logger never prints
+/// from log calls at all.
+#[test]
+fn offload_modes_never_print_from_the_log_call() {
+    let log = leak::<17>(Config {
+        irq_budget: Budget::NONE,
+        ..Config::DEFAULT
+    });
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    let w = Board::<17>::wakes();
+    as_caller(Caller::interrupt(0, 1), || {
+        log.log(Level::Info, format_args!("irq p1 n={}", 0));
+    });
+    assert!(cap.bytes().is_empty());
+    assert_eq!(Board::<17>::wakes(), w + 1);
+    as_caller(Caller::thread(0, 1), || {
+        log.printer();
+    });
+    assert_complete(&cap.lines(), 1, 1);
+
+    let log = leak::<18>(Config {
+        direct_print: false,
+        ..Config::DEFAULT
+    });
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    as_caller(Caller::thread(0, 1), || {
+        log.log(Level::Info, format_args!("t p1 n={}", 0));
+    });
+    assert!(cap.bytes().is_empty());
+    log.printer();
+    assert_complete(&cap.lines(), 1, 1);
+}
+
+/// Two owners never write one console at once: a sink that detects
+/// re-entry from another thread fails the test (I4), under real threads
+/// hammering direct printing, handoffs and the printer.
+#[test]
+fn sinks_are_never_entered_by_two_contexts_at_once() {
+    let log = leak::<19>(Config {
+        waiter_spins: 1000,
+        ..Config::DEFAULT
+    });
+    let cap = Capture::new();
+    let inside = Arc::new(AtomicBool::new(false));
+    let i2 = inside.clone();
+    cap.set_hook(move |_| {
+        assert!(
+            !i2.swap(true, Ordering::SeqCst),
+            "two contexts inside one sink"
+        );
+        std::thread::yield_now();
+        i2.store(false, Ordering::SeqCst);
+    });
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    let start = Arc::new(Barrier::new(3));
+    let hs: Vec<_> = (0..3u8)
+        .map(|t| {
+            let start = start.clone();
+            std::thread::spawn(move || {
+                set_caller(if t == 2 {
+                    Caller::interrupt(t, 4)
+                } else {
+                    Caller::thread(t, t)
+                });
+                start.wait();
+                for i in 0..300 {
+                    log.log(Level::Info, format_args!("x p{t} n={i}"));
+                    if i % 50 == 0 {
+                        log.printer();
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    set_caller(Caller::thread(0, 0));
+    while log.printer() != PrinterStatus::Idle {}
+    let lines = cap.lines();
+    let st = log.console_stats(0).unwrap();
+    assert_eq!(st.consumed(), 900);
+    if st.missed == 0 {
+        for t in 0..3 {
+            assert_complete(&lines, t, 300);
+        }
+    }
+}
