@@ -29,11 +29,65 @@
 //! assert_eq!(f.format(), RecordFormat::Lines);
 //! ```
 
+//!
+//! # Adapters
+//!
+//! One integration per file; each states in its constructor whether it may
+//! be written from any context ([`SinkContext`]), because only the firmware
+//! knows whether its driver polls the hardware or waits on an RTOS.
+//!
+//! | adapter | wraps | feature | would-block |
+//! |---------|-------|---------|-------------|
+//! | [`FmtSink`] | `core::fmt::Write` | — | never (the writer has no such notion) |
+//! | `EmbeddedIoSink` | `embedded_io::Write` (0.7) | `embedded-io-v0.7` | never: embedded-io writes block until a byte is taken |
+//! | `EmbeddedIoReadySink` | `embedded_io::Write + WriteReady` (0.7) | `embedded-io-v0.7` | when `write_ready()` is false |
+//! | `NbSerialSink` | `embedded_hal_nb::serial::Write<u8>` | `embedded-hal-nb` | on `nb::Error::WouldBlock` |
+//! | `StdIoSink` | `std::io::Write` | `std` | on `io::ErrorKind::WouldBlock` / `Interrupted` |
+//! | `Capture` | memory, scriptable (tests) | `std` | when told to |
+//! | [`Frames`] | any sink: asks for raw binary frames (defmt) | — | as the inner sink |
+
 #[cfg(any(test, feature = "std"))]
 mod capture;
+#[cfg(feature = "embedded-io-v0.7")]
+mod embedded_io_v0_7;
+mod fmt_write;
+#[cfg(feature = "embedded-hal-nb")]
+mod nb_serial;
+#[cfg(feature = "std")]
+mod std_io;
+#[cfg(test)]
+mod test_util;
 
 #[cfg(any(test, feature = "std"))]
 pub use capture::{Capture, CaptureSink};
+#[cfg(feature = "embedded-io-v0.7")]
+pub use embedded_io_v0_7::{EmbeddedIoReadySink, EmbeddedIoSink};
+pub use fmt_write::FmtSink;
+#[cfg(feature = "embedded-hal-nb")]
+pub use nb_serial::NbSerialSink;
+#[cfg(feature = "std")]
+pub use std_io::StdIoSink;
+
+/// Where an adapter may be written from; every adapter's constructor takes
+/// one, because only the firmware knows how its driver behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SinkContext {
+    /// Any context, including interrupts, fault handlers and the panic
+    /// flush: the driver completes by polling the hardware (a FIFO, a
+    /// register) and never waits on a lock, a scheduler or an interrupt.
+    Any,
+    /// Thread context only (the driver may sleep, take a mutex or need
+    /// interrupts): interrupt-context log calls leave this console to the
+    /// printer context, and the panic flush skips it.
+    Thread,
+}
+
+impl SinkContext {
+    /// Whether this is [`SinkContext::Any`] (the value of [`Sink::any_context`]).
+    pub const fn is_any(self) -> bool {
+        matches!(self, SinkContext::Any)
+    }
+}
 
 /// Why a sink took no bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,5 +132,33 @@ pub trait Sink: Send {
     /// How records are rendered for this sink.
     fn format(&self) -> RecordFormat {
         RecordFormat::Lines
+    }
+}
+
+/// Wraps a sink so its console emits raw binary records (for example defmt
+/// frames) back to back instead of text lines ([`RecordFormat::Frames`]);
+/// everything else is the inner sink's.
+///
+/// ```
+/// use logbuf::sinks::{FmtSink, Frames, RecordFormat, Sink, SinkContext};
+/// let sink = Frames(FmtSink::new(String::new(), SinkContext::Thread));
+/// assert_eq!(sink.format(), RecordFormat::Frames);
+/// assert!(!sink.any_context());
+/// ```
+#[derive(Debug)]
+pub struct Frames<S>(pub S);
+
+impl<S: Sink> Sink for Frames<S> {
+    fn write(&mut self, bytes: &[u8]) -> Result<usize, SinkError> {
+        self.0.write(bytes)
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.0.flush()
+    }
+    fn any_context(&self) -> bool {
+        self.0.any_context()
+    }
+    fn format(&self) -> RecordFormat {
+        RecordFormat::Frames
     }
 }
