@@ -138,6 +138,9 @@ pub(crate) fn render_line(
         if header.flags.contains(Flags::TRUNCATED) {
             out.write_str(" [truncated]")?;
         }
+        if header.flags.contains(Flags::INCOMPLETE) {
+            out.write_str(" [incomplete]")?;
+        }
     }
     out.write_str("\n")
 }

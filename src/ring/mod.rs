@@ -115,12 +115,16 @@
 //! ```
 
 mod record;
+#[cfg(not(loom))]
+mod recovery;
 mod writer;
 
 #[cfg(all(test, loom))]
 mod loom_models;
 
 pub use record::{Flags, Header, RecordMeta};
+#[cfg(not(loom))]
+pub use recovery::Recovery;
 pub use writer::Grant;
 
 use crate::sync::{fence, AtomicU32, Ordering};
@@ -224,19 +228,41 @@ pub enum Read {
 ///
 /// `WORDS`: 32-bit data words (payload + 12-byte in-band header per record);
 /// `SLOTS`: the most records held at once (4 bytes each). Both powers of two.
+///
+/// The ring is nothing but 32-bit words (`repr(C)`, no padding), so its
+/// memory can be kept across a warm reset and checked at boot
+/// ([`Ring::recover`]), or saved and loaded as an image.
+#[repr(C)]
 pub struct Ring<const WORDS: usize, const SLOTS: usize> {
+    /// [`MAGIC`] once initialised: tells a kept ring from random RAM.
+    magic: AtomicU32,
+    /// Geometry and layout version; a ring of another shape is not trusted.
+    geometry: AtomicU32,
     /// Packed (seq, pos) of the next reservation.
     head: AtomicU32,
     /// Packed (seq, pos) of the oldest record not yet freed.
     tail: AtomicU32,
+    lost_busy: AtomicU32,
+    lost_full: AtomicU32,
+    lost_contention: AtomicU32,
+    /// [`Policy`] as a word (0 overwrite, 1 drop newest).
+    policy: AtomicU32,
     /// `slots[s % SLOTS]` = low 32 bits of `s` once record `s` is committed.
     slots: [AtomicU32; SLOTS],
     /// Record words: meta, timestamp low, timestamp high, payload.
     data: [AtomicU32; WORDS],
-    lost_busy: AtomicU32,
-    lost_full: AtomicU32,
-    lost_contention: AtomicU32,
-    policy: Policy,
+}
+
+/// First word of an initialised ring ("LOGB").
+pub const MAGIC: u32 = 0x4c4f_4742;
+/// Layout version, part of the geometry word.
+const LAYOUT_VERSION: u32 = 1;
+
+const fn policy_word(p: Policy) -> u32 {
+    match p {
+        Policy::Overwrite => 0,
+        Policy::DropNewest => 1,
+    }
 }
 
 impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
@@ -245,6 +271,10 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Bits of a packed index holding the sequence number.
     pub(crate) const SEQ_BITS: u32 = 32 - Self::POS_BITS;
     const POS_MASK: u32 = ((1u64 << Self::POS_BITS) - 1) as u32;
+    /// Shape and layout version, stored in the ring so a kept ring of
+    /// another shape is never trusted.
+    const GEOMETRY: u32 =
+        WORDS.trailing_zeros() | (SLOTS.trailing_zeros() << 8) | (LAYOUT_VERSION << 16);
     const SEQ_MASK: u32 = ((1u64 << Self::SEQ_BITS) - 1) as u32;
     /// Largest payload a single record can carry; longer ones are truncated
     /// and flagged [`Flags::TRUNCATED`].
@@ -290,14 +320,16 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             i += 1;
         }
         Ring {
+            magic: AtomicU32::new(MAGIC),
+            geometry: AtomicU32::new(Self::GEOMETRY),
             head: AtomicU32::new(0),
             tail: AtomicU32::new(0),
-            slots,
-            data: [const { AtomicU32::new(0) }; WORDS],
             lost_busy: AtomicU32::new(0),
             lost_full: AtomicU32::new(0),
             lost_contention: AtomicU32::new(0),
-            policy,
+            policy: AtomicU32::new(policy_word(policy)),
+            slots,
+            data: [const { AtomicU32::new(0) }; WORDS],
         }
     }
 
@@ -313,14 +345,16 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         #[allow(clippy::let_unit_value)]
         let () = Self::GEOMETRY_OK;
         Ring {
+            magic: AtomicU32::new(MAGIC),
+            geometry: AtomicU32::new(Self::GEOMETRY),
             head: AtomicU32::new(0),
             tail: AtomicU32::new(0),
-            slots: core::array::from_fn(|i| AtomicU32::new((i as u32).wrapping_sub(SLOTS as u32))),
-            data: core::array::from_fn(|_| AtomicU32::new(0)),
             lost_busy: AtomicU32::new(0),
             lost_full: AtomicU32::new(0),
             lost_contention: AtomicU32::new(0),
-            policy,
+            policy: AtomicU32::new(policy_word(policy)),
+            slots: core::array::from_fn(|i| AtomicU32::new((i as u32).wrapping_sub(SLOTS as u32))),
+            data: core::array::from_fn(|_| AtomicU32::new(0)),
         }
     }
 
@@ -412,7 +446,8 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 continue;
             }
             if used_words + need > WORDS as u32 || used_slots + 1 > SLOTS as u32 {
-                if self.policy == Policy::DropNewest {
+                // Ordering: Relaxed; a setting fixed at construction.
+                if self.policy.load(Ordering::Relaxed) == policy_word(Policy::DropNewest) {
                     return Err(self.count_lost(Dropped::Full));
                 }
                 if !self.push_tail(tail) {
@@ -445,6 +480,13 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         // a reader that sees any word we store below also sees the tail move
         // that freed these words, and discards its copy.
         fence(Ordering::Release);
+        // The meta word goes in at once (and again at commit, with the final
+        // flags): if a reset cuts this record, recovery still knows its size.
+        // Ordering: Relaxed; published by C1, ordered after W2.
+        self.word(pos).store(
+            record::pack_meta(len as u16, meta.level, meta.flags, meta.context),
+            Ordering::Relaxed,
+        );
         Ok(Grant::new(self, seq, pos, len as u16, meta))
     }
 

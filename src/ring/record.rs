@@ -41,6 +41,9 @@ impl Flags {
     pub const BINARY: Flags = Flags(1 << 1);
     /// The record was written before the last reset and recovered at boot.
     pub const PREVIOUS_BOOT: Flags = Flags(1 << 2);
+    /// A reset cut the writer before it committed: the payload may be
+    /// partial (set by recovery only).
+    pub const INCOMPLETE: Flags = Flags(1 << 3);
     /// All bits that fit in the 5-bit header field.
     pub const MASK: u8 = 0x1f;
 

@@ -329,7 +329,7 @@ fn geometry_constants() {
     type R = Ring<1024, 64>;
     assert_eq!(R::POS_BITS, 11);
     assert_eq!(R::SEQ_BITS, 21);
-    assert_eq!(core::mem::size_of::<R>(), (1024 + 64 + 5) * 4 + 4);
+    assert_eq!(core::mem::size_of::<R>(), (1024 + 64 + 8) * 4);
 }
 
 /// Reduced real-thread stress test (runs under Miri too, with small counts).
