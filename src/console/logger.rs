@@ -261,6 +261,65 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         }
     }
 
+    /// Sets up a logger in memory the runtime does not zero (a `.uninit`
+    /// section), keeping the log of the previous boot: the ring is
+    /// validated and repaired ([`Ring::recover`]); the lock, the consoles
+    /// and the counters start fresh (register the consoles again). Records
+    /// from before the reset carry
+    /// [`Flags::PREVIOUS_BOOT`](crate::ring::Flags::PREVIOUS_BOOT) and are
+    /// printed with a `(previous boot)` marker.
+    ///
+    /// ```no_run
+    /// use core::mem::MaybeUninit;
+    /// use logbuf::console::{Config, Logger, StdThreads};
+    ///
+    /// type Log = Logger<StdThreads, 4096, 256, 1>;
+    /// #[link_section = ".uninit.logbuf"]
+    /// static mut LOG_RAM: MaybeUninit<Log> = MaybeUninit::uninit();
+    ///
+    /// // At boot, once, before anything logs:
+    /// // SAFETY: first and only use of LOG_RAM.
+    /// let (log, report) = unsafe {
+    ///     Log::recover_in_place(&mut *core::ptr::addr_of_mut!(LOG_RAM), Config::DEFAULT)
+    /// };
+    /// # let _ = (log, report);
+    /// ```
+    ///
+    /// # Safety
+    ///
+    /// Call once, before any other use of `mem`, with no other context
+    /// touching it. `mem` may hold anything (random power-on RAM included).
+    #[cfg(not(loom))]
+    pub unsafe fn recover_in_place(
+        mem: &'static mut core::mem::MaybeUninit<Self>,
+        config: Config,
+    ) -> (&'static Self, crate::ring::Recovery) {
+        use core::ptr::addr_of_mut;
+        let p = mem.as_mut_ptr();
+        // SAFETY: `p` points to memory for a whole Logger that only we use
+        // (caller's contract). `addr_of_mut!` projects to each field without
+        // reading it; every field except the ring is written fresh, and the
+        // ring is made valid by `recover_in_place` (words only, any value is
+        // a ring, then repaired).
+        unsafe {
+            let report =
+                Ring::recover_in_place(addr_of_mut!((*p).ring), crate::ring::Policy::Overwrite);
+            addr_of_mut!((*p).lock).write(ConsoleLock::new());
+            addr_of_mut!((*p).consoles).write([const { Console::new() }; CONSOLES]);
+            addr_of_mut!((*p).scratch).write(UnsafeCell::new([0; LINE_MAX]));
+            addr_of_mut!((*p).config).write(config);
+            addr_of_mut!((*p).level).write(AtomicU8::new(LevelFilter::Trace as u8));
+            addr_of_mut!((*p).handoffs).write(AtomicU32::new(0));
+            addr_of_mut!((*p).takeovers).write(AtomicU32::new(0));
+            addr_of_mut!((*p).waiter_timeouts).write(AtomicU32::new(0));
+            addr_of_mut!((*p).printer_wakes).write(AtomicU32::new(0));
+            addr_of_mut!((*p).budget_exhausted).write(AtomicU32::new(0));
+            addr_of_mut!((*p).max_irq_records).write(AtomicU32::new(0));
+            addr_of_mut!((*p)._platform).write(PhantomData);
+            (mem.assume_init_ref(), report)
+        }
+    }
+
     /// The ring records are stored in.
     pub fn ring(&self) -> &Ring<WORDS, SLOTS> {
         &self.ring

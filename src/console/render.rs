@@ -126,14 +126,22 @@ pub(crate) fn render_line(
     if header.flags.contains(Flags::BINARY) {
         write!(out, "<{}-byte binary record>", header.len)?;
     } else {
+        let copied = payload.len();
+        // A record a reset cut: what was never written reads as zeros.
+        let payload = if header.flags.contains(Flags::INCOMPLETE) {
+            let end = payload.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            &payload[..end]
+        } else {
+            payload
+        };
         for chunk in payload.utf8_chunks() {
             out.write_str(chunk.valid())?;
             if !chunk.invalid().is_empty() {
                 out.write_str("\u{fffd}")?;
             }
         }
-        if (header.len as usize) > payload.len() {
-            write!(out, " [+{} bytes]", header.len as usize - payload.len())?;
+        if (header.len as usize) > copied {
+            write!(out, " [+{} bytes]", header.len as usize - copied)?;
         }
         if header.flags.contains(Flags::TRUNCATED) {
             out.write_str(" [truncated]")?;
