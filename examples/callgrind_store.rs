@@ -1,0 +1,209 @@
+//! Instruction counts per call (issue 6 §2). Run it through
+//! `scripts/bench-callgrind.sh`, which runs one implementation per process
+//! under `valgrind --tool=callgrind --toggle-collect='*cg_*'`, so only the
+//! measured calls are counted, and subtracts the `empty` baseline (call,
+//! loop and argument setup).
+//!
+//! ```text
+//! callgrind_store store  <impl> [N]   N stores of the 32-byte record
+//! callgrind_store fmt    <impl> [N]   N formatted `temp={} id={}` calls
+//! callgrind_store drain  <kind> [N]   N drains of 64 records (lines, bare, frames,
+//!                                     raw_lines, raw_bare, raw_frames)
+//! callgrind_store header              measured bytes of ring memory per record
+//! ```
+//! `<impl>`: logbuf, cs_deque, cs_rtt, std_mutex, floor, floor_memcpy, empty.
+
+use std::fmt;
+use std::hint::black_box;
+use std::process::exit;
+
+#[path = "../benches/alt/mod.rs"]
+mod alt;
+
+use alt::{Drain, DrainKind, RawCopy, Store, Visit, DRAIN_RECORDS, RECORD};
+use logbuf::ring::{Read, RecordMeta, Ring};
+use logbuf::Level;
+
+/// Calls before the counted ones: every buffer wraps (steady state) and
+/// lazy set-up (allocation, thread-locals) is done.
+const WARM_UP: u32 = 10_000;
+
+/// The baseline: the same call with nothing behind it.
+struct Empty;
+
+impl Store for Empty {
+    fn store(&self, bytes: &[u8]) {
+        black_box(bytes);
+    }
+    fn store_fmt(&self, args: fmt::Arguments<'_>) {
+        black_box(args);
+    }
+}
+
+#[inline(never)]
+fn cg_store<S: Store>(s: &S) {
+    s.store(black_box(RECORD));
+}
+
+#[inline(never)]
+fn cg_fmt<S: Store>(s: &S, id: u32) {
+    alt::log_temp(s, black_box(-215), black_box(id));
+}
+
+#[inline(never)]
+fn cg_store_memcpy(f: &mut alt::MemcpyFloor) {
+    f.store(black_box(RECORD));
+}
+
+#[inline(never)]
+fn cg_drain(d: &Drain) {
+    d.drain();
+}
+
+#[inline(never)]
+fn cg_drain_raw(r: &mut RawCopy) {
+    r.drain();
+}
+
+/// Runs one implementation's store or fmt loop, if its name matches.
+struct Run {
+    name: String,
+    formatted: bool,
+    n: u32,
+    done: bool,
+}
+
+impl Run {
+    fn go<S: Store>(&mut self, s: &S) {
+        for i in 0..WARM_UP {
+            s.store(RECORD);
+            alt::log_temp(s, -215, i);
+        }
+        for i in 0..self.n {
+            if self.formatted {
+                cg_fmt(s, i);
+            } else {
+                cg_store(s);
+            }
+        }
+        self.done = true;
+    }
+}
+
+impl Visit for Run {
+    fn visit<S: Store>(&mut self, name: &'static str, store: &'static S) {
+        if self.name == name {
+            self.go(store);
+        }
+    }
+}
+
+fn drain(kind: &str, n: u32) {
+    let (logbuf, raw) = match kind.strip_prefix("raw_") {
+        Some(k) => (false, k),
+        None => (true, kind),
+    };
+    let kind = match raw {
+        "lines" => DrainKind::Lines,
+        "bare" => DrainKind::Bare,
+        "frames" => DrainKind::Frames,
+        _ => usage(),
+    };
+    let d = Drain::new(kind);
+    d.fill();
+    d.drain();
+    let per_record = d.bytes() / DRAIN_RECORDS;
+    if logbuf {
+        for _ in 0..n {
+            d.fill();
+            cg_drain(&d);
+        }
+    } else {
+        let mut r = RawCopy::new(per_record);
+        for _ in 0..n {
+            cg_drain_raw(&mut r);
+        }
+    }
+    println!("bytes per record: {per_record}; records per call: {DRAIN_RECORDS}");
+}
+
+/// Fills a 1 KiB ring with 4-byte records and counts how many it holds.
+fn header() {
+    const WORDS: usize = 256;
+    const SLOTS: usize = 256;
+    const PAYLOAD: usize = 4;
+    let ring: Ring<WORDS, SLOTS> = Ring::new();
+    for _ in 0..4 * SLOTS {
+        ring.write(RecordMeta::new(Level::Info), &[0; PAYLOAD])
+            .expect("overwrite policy always stores");
+    }
+    let mut cursor = ring.oldest();
+    let mut held = 0;
+    while let Read::Record(_) = ring.read(&mut cursor, &mut []) {
+        held += 1;
+    }
+    let data = WORDS * 4;
+    let in_band = data / held - PAYLOAD;
+    let slot = 4;
+    println!("records of {PAYLOAD} payload bytes held in {data} data bytes: {held}");
+    println!("in-band header bytes per record: {in_band}");
+    println!("slot-table bytes per record slot: {slot}");
+    println!("header bytes per record: {}", in_band + slot);
+    println!(
+        "fixed ring overhead (indices, counters, policy): {} bytes",
+        std::mem::size_of::<Ring<WORDS, SLOTS>>() - data - SLOTS * slot
+    );
+}
+
+fn usage() -> ! {
+    eprintln!("usage: callgrind_store (store|fmt) IMPL [N] | drain KIND [N] | header");
+    exit(2)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let op = args.first().map(String::as_str).unwrap_or_else(|| usage());
+    if op == "header" {
+        return header();
+    }
+    let name = args.get(1).cloned().unwrap_or_else(|| usage());
+    let n: u32 = match args.get(2) {
+        Some(s) => s.parse().unwrap_or_else(|_| usage()),
+        None => 100_000,
+    };
+    let mut run = Run {
+        name,
+        formatted: op == "fmt",
+        n,
+        done: false,
+    };
+    match op {
+        "drain" => return drain(&run.name, n),
+        "store" | "fmt" => {}
+        _ => usage(),
+    }
+    match run.name.as_str() {
+        "empty" => run.go(&Empty),
+        "floor_memcpy" => {
+            let mut f = alt::MemcpyFloor::new();
+            for _ in 0..WARM_UP {
+                f.store(RECORD);
+            }
+            if run.formatted {
+                usage();
+            }
+            for _ in 0..n {
+                cg_store_memcpy(&mut f);
+            }
+            run.done = true;
+        }
+        _ => alt::each(&mut run),
+    }
+    if !run.done {
+        usage();
+    }
+    let lost = alt::LOGBUF.0.ring().lost();
+    if lost.total() != 0 {
+        println!("logbuf records lost by writers: {lost:?}");
+    }
+}
