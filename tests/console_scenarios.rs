@@ -729,3 +729,45 @@ fn sinks_are_never_entered_by_two_contexts_at_once() {
         }
     }
 }
+
+/// A sink that panics during the panic flush: the panic handler runs again
+/// (here: the test calls `panic_flush` again after catching the unwind);
+/// that console is given up, the other console still gets the whole flush.
+#[test]
+fn sink_panicking_during_panic_flush_is_given_up_others_flush() {
+    let log = leak::<22>(Config {
+        panic_spins: 10,
+        ..Config::DEFAULT
+    });
+    let bad = Capture::new();
+    let good = Capture::new();
+    bad.set_hook(|bytes| {
+        if bytes.windows(4).any(|w| w == b"boom") {
+            panic!("sink fault while flushing");
+        }
+    });
+    log.add_console(bad.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    log.add_console(good.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    set_caller(Caller::thread(0, 1));
+    for i in 0..5 {
+        log.log_deferred(Level::Info, format_args!("before p1 n={i}"));
+    }
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: no other context uses the logger; nothing is displaced.
+        unsafe { log.panic_flush(format_args!("boom p9 n={}", 0)) }
+    }));
+    assert!(first.is_err(), "the sink panicked");
+    // SAFETY: as above; this is the nested panic handler call.
+    let n = unsafe { log.panic_flush(format_args!("second p8 n={}", 0)) };
+    assert!(n >= 1);
+    let lines = good.lines();
+    assert_complete(&lines, 1, 5);
+    assert_complete(&lines, 9, 1);
+    assert_complete(&lines, 8, 1);
+    // The bad console got the backlog before the fault, nothing after it.
+    let bad_lines = bad.lines();
+    assert_complete(&bad_lines, 1, 5);
+    assert!(per_producer(&bad_lines).get(&8).is_none());
+}

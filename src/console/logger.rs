@@ -195,6 +195,8 @@ pub struct Logger<P: Platform, const WORDS: usize, const SLOTS: usize, const CON
     printer_wakes: AtomicU32,
     budget_exhausted: AtomicU32,
     max_irq_records: AtomicU32,
+    /// Nesting depth of `panic_flush` (a panic inside a sink while flushing).
+    panic_depth: AtomicU32,
     _platform: PhantomData<fn() -> P>,
 }
 
@@ -237,6 +239,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             printer_wakes: AtomicU32::new(0),
             budget_exhausted: AtomicU32::new(0),
             max_irq_records: AtomicU32::new(0),
+            panic_depth: AtomicU32::new(0),
             _platform: PhantomData,
         }
     }
@@ -257,6 +260,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             printer_wakes: AtomicU32::new(0),
             budget_exhausted: AtomicU32::new(0),
             max_irq_records: AtomicU32::new(0),
+            panic_depth: AtomicU32::new(0),
             _platform: PhantomData,
         }
     }
@@ -315,6 +319,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             addr_of_mut!((*p).printer_wakes).write(AtomicU32::new(0));
             addr_of_mut!((*p).budget_exhausted).write(AtomicU32::new(0));
             addr_of_mut!((*p).max_irq_records).write(AtomicU32::new(0));
+            addr_of_mut!((*p).panic_depth).write(AtomicU32::new(0));
             addr_of_mut!((*p)._platform).write(PhantomData);
             (mem.assume_init_ref(), report)
         }
@@ -620,6 +625,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
 
     /// For the panic handler: stores the panic message, then flushes every
     /// record to every any-context sink, polling sinks that would block.
+    /// If a sink panics during the flush and the panic handler calls this
+    /// again, that sink's console is given up and the others are flushed.
     /// If another context owns the consoles, it is asked to hand over; if it
     /// does not in time (or runs on this core), the consoles are taken
     /// mid-record and a record cut that way is printed again after a marker.
@@ -633,6 +640,16 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     /// several cores, stop the others first).
     pub unsafe fn panic_flush(&self, message: fmt::Arguments<'_>) -> usize {
         let caller = P::caller();
+        // Ordering: Relaxed; only this core counts its own nesting.
+        if self.panic_depth.fetch_add(1, Ordering::Relaxed) > 0 {
+            // A panic while flushing (a sink panicked): the console whose
+            // sink was being written is given up; the others go on.
+            for c in &self.consoles {
+                if c.in_write() {
+                    c.disable();
+                }
+            }
+        }
         let _ = self.store(caller, Level::Error, message);
         let (owner, cut) =
             match self.acquire_priority(caller, Priority::Panic, self.config.panic_spins) {
@@ -750,6 +767,9 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     /// One unit of work on one console. Called only by the lock owner inside
     /// a record (between `enter_unsafe` and `exit_unsafe`).
     fn console_step(&self, console: &Console, any_context_only: bool, spins: u32) -> Step {
+        if console.is_disabled() {
+            return Step::Idle;
+        }
         console.with(|sink, st| {
             let Some(sink) = sink else { return Step::Idle };
             let format = sink.format();

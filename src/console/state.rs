@@ -80,6 +80,8 @@ pub(crate) struct Console {
     /// the store survives optimisation: a panic handler reads it through
     /// another path.
     in_write: AtomicBool,
+    /// Given up (its sink panicked during a panic flush).
+    disabled: AtomicBool,
     filter: AtomicU8,
     sink: UnsafeCell<Option<&'static mut dyn Sink>>,
     state: UnsafeCell<ConsoleState>,
@@ -108,6 +110,7 @@ impl Console {
         Console {
             registered: AtomicBool::new(false),
             in_write: AtomicBool::new(false),
+            disabled: AtomicBool::new(false),
             filter: AtomicU8::new(LevelFilter::Trace as u8),
             sink: UnsafeCell::new(None),
             state: UnsafeCell::new(fresh_state()),
@@ -125,6 +128,7 @@ impl Console {
         Console {
             registered: AtomicBool::new(false),
             in_write: AtomicBool::new(false),
+            disabled: AtomicBool::new(false),
             filter: AtomicU8::new(LevelFilter::Trace as u8),
             sink: UnsafeCell::new(None),
             state: UnsafeCell::new(fresh_state()),
@@ -167,6 +171,18 @@ impl Console {
         // Ordering: Relaxed; read back only by a panic takeover, which
         // happens on this core (or after the other cores stopped).
         self.in_write.store(on, Ordering::Relaxed);
+    }
+
+    /// Gives the console up for good.
+    pub(crate) fn disable(&self) {
+        // Ordering: Relaxed; read on this core by the nested panic flush.
+        self.disabled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the console was given up.
+    pub(crate) fn is_disabled(&self) -> bool {
+        // Ordering: Relaxed; see `disable`.
+        self.disabled.load(Ordering::Relaxed)
     }
 
     /// Whether a sink write was cut.
