@@ -10,6 +10,7 @@ step fmt;              cargo fmt --all --check
 step clippy;           cargo clippy --all-targets --all-features -- -D warnings
 step "host tests";     cargo test --all-features
 step "cross builds";   scripts/build-targets.sh
+step "I8 machine code";  scripts/check-i8.sh
 for s in scripts/test-loom.sh scripts/test-miri.sh scripts/test-firmware.sh; do
     if [ -x "$s" ]; then step "$s"; "$s"; fi
 done
