@@ -263,6 +263,15 @@ impl ConsoleLock {
         }
     }
 
+    /// Called after storing a record that this caller will not print: sets
+    /// `PENDING` and says whether someone owns the lock (and so will look at
+    /// the ring again before releasing). If not, wake the printer.
+    pub fn mark_pending(&self) -> bool {
+        // Ordering: L1 AcqRel; as in `acquire_or_mark`: the owner's L3 or
+        // the next acquirer's L2 reads this RMW and sees our record.
+        self.state.fetch_or(PENDING, Ordering::AcqRel) & PRIO_MASK != 0
+    }
+
     /// Takes the lock from a lower-priority owner that is between records
     /// (not `UNSAFE`), or from a producer owner if `printer` is set and
     /// `prio` is normal. Fails if a handover is in flight. Takes a free
@@ -543,6 +552,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(l.release(&o), Release::Recheck);
+        assert_eq!(l.release(&o), Release::Released);
+    }
+
+    #[test]
+    fn mark_pending_tells_whether_an_owner_will_recheck() {
+        let l = ConsoleLock::new();
+        assert!(!l.mark_pending(), "free: the caller must wake the printer");
+        let o = acquire(&l, T0, Priority::Normal, true);
+        assert!(l.mark_pending());
         assert_eq!(l.release(&o), Release::Recheck);
         assert_eq!(l.release(&o), Release::Released);
     }

@@ -484,11 +484,11 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     }
 
     fn lock_mark_pending(&self) {
-        // A deferred store still has to reach a printer: tell the owner, or
-        // wake the printer if nobody prints.
-        match self.lock.view() {
-            Some(_) => {}
-            None => self.wake_printer(),
+        // A deferred store still has to reach a printer: tell the owner (an
+        // RMW, so it cannot miss us: I3), or wake the printer if nobody
+        // prints.
+        if !self.lock.mark_pending() {
+            self.wake_printer();
         }
     }
 
