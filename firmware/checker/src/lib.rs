@@ -1,0 +1,677 @@
+//! Checks what a logbuf firmware printed on its UART.
+//!
+//! Every line the firmware logs is a record rendered by logbuf's line
+//! format, `[    1.234000] INFO  irq15: tick seq=12`, whose payload is one of
+//!
+//! | payload                          | meaning |
+//! |----------------------------------|---------|
+//! | `NAME seq=N`                     | record N of producer NAME (each producer counts from 0) |
+//! | `summary NAME=N ...`             | producer NAME issued N sequence numbers in all |
+//! | `wcet backlog=B ... max_ticks=T max_irq_records=R budget=K` | a worst-case measurement |
+//! | `note KEY=VALUE ...`             | information for the reader (calibration) |
+//! | `panic at FILE:LINE: MESSAGE`    | the panic handler's record (level ERROR) |
+//!
+//! and logbuf itself adds `WARN  logbuf: N messages dropped` notices, cut
+//! lines ending in ` [cut]`, and after a panic takeover the marker
+//! `[logbuf] output cut by panic takeover; record replayed:`.
+//!
+//! [`check`] verifies, for the one console the capture shows:
+//!
+//! * **no torn line**: every line is a whole record of the grammar above;
+//! * **each record once, in order**: per producer, sequence numbers strictly
+//!   increase;
+//! * **nothing lost silently (I2)**: at every point, the records known to be
+//!   missing (gaps closed by a later record of the same producer) are covered
+//!   by the notices printed before that point, and at the end the notices
+//!   add up to exactly the missing records (the summary says how many each
+//!   producer issued);
+//! * the producers the scenario requires are present, each always in its
+//!   expected context (`t0`, `irq15`, ...): interrupt-produced lines are there
+//!   and are attributed to the interrupt;
+//! * after a panic: the panic record is present, carries the expected
+//!   message and comes last, the backlog before it is complete (as above);
+//!   a replay marker, when expected, follows a fragment of the record it
+//!   replays;
+//! * worst-case measurements: the interrupt budget held and the longest
+//!   interrupt log call did not grow with the backlog.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What the scenario must show, beyond the rules every capture obeys.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Spec {
+    /// Producers that must appear, each with the context all its records
+    /// must carry (`("tick", "irq15")`).
+    pub require: Vec<(String, String)>,
+    /// The run must end in a panic whose record contains this text.
+    pub panic: Option<String>,
+    /// A panic takeover must have cut a record and replayed it.
+    pub replay: bool,
+    /// Worst-case measurements that must be present.
+    pub wcet: Option<WcetSpec>,
+}
+
+/// The worst-case part of a [`Spec`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct WcetSpec {
+    /// Backlogs measured, in the order the firmware reports them.
+    pub backlogs: Vec<u64>,
+    /// The longest call at the largest backlog may cost at most this many
+    /// times the longest call at the smallest backlog.
+    pub max_factor: f64,
+}
+
+/// One worst-case measurement line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wcet {
+    /// Records waiting for the console when the measurement started.
+    pub backlog: u64,
+    /// Log calls measured.
+    pub calls: u64,
+    /// Longest call, in SysTick ticks.
+    pub max_ticks: u64,
+    /// Shortest call, in SysTick ticks.
+    pub min_ticks: u64,
+    /// `Logger::stats().max_irq_records` after the measurement.
+    pub max_irq_records: u64,
+    /// The interrupt budget in records (`Config::irq_budget.records`).
+    pub budget: u64,
+}
+
+/// What a passing capture contained.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    /// Lines read.
+    pub lines: usize,
+    /// Records printed per producer.
+    pub printed: BTreeMap<String, u64>,
+    /// Sequence numbers issued per producer (from the summary).
+    pub issued: BTreeMap<String, u64>,
+    /// Records announced as dropped, in all.
+    pub announced: u64,
+    /// Notices printed.
+    pub notices: usize,
+    /// Lines cut by an overwrite (` [cut]`).
+    pub cut_lines: usize,
+    /// Replay markers.
+    pub replays: usize,
+    /// The panic record's payload, if any.
+    pub panic: Option<String>,
+    /// Worst-case measurements.
+    pub wcet: Vec<Wcet>,
+    /// `note` payloads.
+    pub notes: Vec<String>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} lines;", self.lines)?;
+        for (name, n) in &self.printed {
+            let issued = self.issued.get(name).copied().unwrap_or(0);
+            write!(f, " {name} {n}/{issued}")?;
+        }
+        write!(
+            f,
+            "; {} dropped in {} notices; {} cut; {} replays",
+            self.announced, self.notices, self.cut_lines, self.replays
+        )?;
+        if let Some(p) = &self.panic {
+            write!(f, "; panic: {p}")?;
+        }
+        for w in &self.wcet {
+            write!(
+                f,
+                "\nwcet backlog={} max_ticks={} min_ticks={} max_irq_records={} budget={}",
+                w.backlog, w.max_ticks, w.min_ticks, w.max_irq_records, w.budget
+            )?;
+        }
+        for n in &self.notes {
+            write!(f, "\nnote {n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A rule the capture broke (line numbers are 1-based; 0 = the whole file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Where.
+    pub line: usize,
+    /// What.
+    pub what: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.what)
+        } else {
+            write!(f, "line {}: {}", self.line, self.what)
+        }
+    }
+}
+
+/// The marker logbuf prints after a panic takeover cut a record.
+pub const REPLAY_MARKER: &str = "[logbuf] output cut by panic takeover; record replayed:";
+
+const LEVELS: [&str; 5] = ["ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"];
+
+/// A parsed line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Line<'a> {
+    level: &'a str,
+    context: &'a str,
+    payload: &'a str,
+}
+
+/// Splits `[    1.234000] INFO  irq15: payload`; `None` if the prefix is
+/// not exactly logbuf's line format.
+fn parse_line(text: &str) -> Option<Line<'_>> {
+    let rest = text.strip_prefix('[')?;
+    let (stamp, rest) = rest.split_once("] ")?;
+    let (secs, frac) = stamp.trim_start_matches(' ').split_once('.')?;
+    if secs.is_empty()
+        || !secs.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() != 6
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let level = rest.get(..5)?;
+    if !LEVELS.contains(&level) || rest.as_bytes().get(5) != Some(&b' ') {
+        return None;
+    }
+    let (context, payload) = rest[6..].split_once(": ")?;
+    let ok_ctx = context == "logbuf"
+        || number(context.strip_prefix("irq").unwrap_or("")).is_some()
+        || number(context.strip_prefix('t').unwrap_or("")).is_some();
+    ok_ctx.then_some(Line {
+        level,
+        context,
+        payload,
+    })
+}
+
+/// Whether `frag` is the start of some line in logbuf's format (what a
+/// console had sent of a record when the ring overwrote it: ` [cut]`).
+fn line_prefix(frag: &str) -> bool {
+    let Some(rest) = frag.strip_prefix('[') else {
+        return false;
+    };
+    // Timestamp: spaces, digits, '.', six digits, "] ".
+    let rest = rest.trim_start_matches(' ');
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &rest[digits..];
+    if rest.is_empty() {
+        return true;
+    }
+    let Some(rest) = rest.strip_prefix('.').filter(|_| digits > 0) else {
+        return false;
+    };
+    let frac = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &rest[frac..];
+    if rest.is_empty() {
+        return frac <= 6;
+    }
+    if frac != 6 {
+        return false;
+    }
+    // "] ", then the level field, then the context and ": ".
+    let sep = "] ";
+    if rest.len() <= sep.len() {
+        return sep.starts_with(rest);
+    }
+    let Some(rest) = rest.strip_prefix(sep) else {
+        return false;
+    };
+    let level_end = rest.len().min(6);
+    let level = &rest[..level_end];
+    if !LEVELS.iter().any(|l| format!("{l} ").starts_with(level)) {
+        return false;
+    }
+    let rest = &rest[level_end..];
+    let (ctx, after) = match rest.split_once(':') {
+        Some((c, a)) => (c, Some(a)),
+        None => (rest, None),
+    };
+    let ctx_ok = "logbuf".starts_with(ctx)
+        || "irq".starts_with(ctx)
+        || ctx
+            .strip_prefix("irq")
+            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+        || ctx
+            .strip_prefix('t')
+            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
+    ctx_ok && after.is_none_or(|a| a.is_empty() || a.starts_with(' '))
+}
+
+fn number(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn is_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    matches!(b.next(), Some(c) if c.is_ascii_lowercase())
+        && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+}
+
+/// `KEY=VALUE` pairs separated by single spaces.
+fn pairs(s: &str) -> Option<Vec<(&str, &str)>> {
+    s.split(' ')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            (is_name(k) && !v.is_empty()).then_some((k, v))
+        })
+        .collect()
+}
+
+/// What a record's payload is.
+#[derive(Debug, PartialEq)]
+enum Payload<'a> {
+    Produced { name: &'a str, seq: u64 },
+    Dropped(u64),
+    Summary(Vec<(&'a str, u64)>),
+    Wcet(Wcet),
+    Note(&'a str),
+    Panic(&'a str),
+}
+
+fn classify<'a>(line: &Line<'a>) -> Result<Payload<'a>, String> {
+    let p = line.payload;
+    if line.context == "logbuf" {
+        return p
+            .strip_suffix(" messages dropped")
+            .and_then(number)
+            .filter(|&n| n > 0 && line.level == "WARN ")
+            .map(Payload::Dropped)
+            .ok_or_else(|| format!("not a dropped-messages notice: {p:?}"));
+    }
+    if p.starts_with("panic at ") {
+        return if line.level == "ERROR" {
+            Ok(Payload::Panic(p))
+        } else {
+            Err("panic record not at level ERROR".into())
+        };
+    }
+    let (head, tail) = p.split_once(' ').unwrap_or((p, ""));
+    let kv = pairs(tail).ok_or_else(|| format!("malformed record: {p:?}"))?;
+    let nums = || -> Result<Vec<(&'a str, u64)>, String> {
+        kv.iter()
+            .map(|&(k, v)| {
+                number(v)
+                    .map(|n| (k, n))
+                    .ok_or_else(|| format!("malformed number in {p:?}"))
+            })
+            .collect()
+    };
+    match head {
+        "summary" => Ok(Payload::Summary(nums()?)),
+        "note" => Ok(Payload::Note(tail)),
+        "wcet" => {
+            let kv: BTreeMap<&str, u64> = nums()?.into_iter().collect();
+            let get = |k: &str| {
+                kv.get(k)
+                    .copied()
+                    .ok_or_else(|| format!("wcet line without {k}"))
+            };
+            Ok(Payload::Wcet(Wcet {
+                backlog: get("backlog")?,
+                calls: get("calls")?,
+                max_ticks: get("max_ticks")?,
+                min_ticks: get("min_ticks")?,
+                max_irq_records: get("max_irq_records")?,
+                budget: get("budget")?,
+            }))
+        }
+        name if is_name(name) => match kv.as_slice() {
+            [("seq", v)] => number(v)
+                .map(|seq| Payload::Produced { name, seq })
+                .ok_or_else(|| format!("malformed sequence number in {p:?}")),
+            _ => Err(format!("malformed record: {p:?}")),
+        },
+        _ => Err(format!("malformed record: {p:?}")),
+    }
+}
+
+/// Per-producer progress.
+#[derive(Default)]
+struct Producer<'a> {
+    next: u64,
+    printed: u64,
+    context: Option<&'a str>,
+}
+
+/// Checks a capture against the rules (see the crate documentation).
+pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
+    let mut errors = Vec::new();
+    let mut err = |line: usize, what: String| errors.push(Violation { line, what });
+    let mut report = Report::default();
+    let mut producers: BTreeMap<&str, Producer> = BTreeMap::new();
+    let mut summary: Option<(usize, Vec<(&str, u64)>)> = None;
+    let mut panic_line: Option<usize> = None;
+    let mut last_record_line = 0;
+    // Records known missing so far, and records announced so far.
+    let mut missing: u64 = 0;
+    let mut announced: u64 = 0;
+
+    if !text.is_empty() && !text.ends_with('\n') {
+        err(0, "output ends in the middle of a line".into());
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    report.lines = lines.len();
+    let mut i = 0;
+    while i < lines.len() {
+        let n = i + 1;
+        let text = lines[i];
+        // A fragment cut by a panic takeover, the marker, then the replay.
+        if lines.get(i + 1) == Some(&REPLAY_MARKER) {
+            report.replays += 1;
+            match lines.get(i + 2) {
+                Some(replayed) if replayed.starts_with(text) => {}
+                _ => err(
+                    n,
+                    format!("fragment {text:?} is not replayed after the marker"),
+                ),
+            }
+            i += 2;
+            continue;
+        }
+        if text == REPLAY_MARKER {
+            report.replays += 1;
+            err(n, "replay marker without the cut fragment before it".into());
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if text.strip_suffix(" [cut]").is_some_and(line_prefix) {
+            report.cut_lines += 1;
+            continue;
+        }
+        let Some(line) = parse_line(text) else {
+            err(n, format!("torn or malformed line: {text:?}"));
+            continue;
+        };
+        let payload = match classify(&line) {
+            Ok(p) => p,
+            Err(e) => {
+                err(n, e);
+                continue;
+            }
+        };
+        if let Some(p) = panic_line {
+            if !matches!(payload, Payload::Dropped(_)) {
+                err(n, format!("record after the panic record (line {p})"));
+            }
+        }
+        if !matches!(payload, Payload::Dropped(_)) {
+            last_record_line = n;
+        }
+        match payload {
+            Payload::Produced { name, seq } => {
+                let p = producers.entry(name).or_default();
+                match p.context {
+                    None => p.context = Some(line.context),
+                    Some(c) if c != line.context => err(
+                        n,
+                        format!(
+                            "{name} logged from {} here but from {c} before",
+                            line.context
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+                if seq < p.next {
+                    err(
+                        n,
+                        format!(
+                            "{name} seq={seq} again or out of order (expected >= {})",
+                            p.next
+                        ),
+                    );
+                    continue;
+                }
+                missing += seq - p.next;
+                p.next = seq + 1;
+                p.printed += 1;
+                if missing > announced {
+                    err(
+                        n,
+                        format!(
+                            "{} records missing by here but only {announced} announced as dropped \
+                             (before {name} seq={seq})",
+                            missing
+                        ),
+                    );
+                    // Report each silent loss once.
+                    announced = missing;
+                }
+            }
+            Payload::Dropped(k) => {
+                announced += k;
+                report.announced += k;
+                report.notices += 1;
+            }
+            Payload::Summary(s) => {
+                if let Some((first, _)) = &summary {
+                    err(n, format!("second summary (first on line {first})"));
+                }
+                summary = Some((n, s));
+            }
+            Payload::Wcet(w) => report.wcet.push(w),
+            Payload::Note(t) => report.notes.push(t.to_string()),
+            Payload::Panic(p) => {
+                if panic_line.is_some() {
+                    err(n, "second panic record".into());
+                }
+                panic_line = Some(n);
+                report.panic = Some(p.to_string());
+            }
+        }
+    }
+
+    // End of output: what the summary says was issued and never printed.
+    match &summary {
+        None => err(
+            0,
+            "no summary record: the run did not finish its log".into(),
+        ),
+        Some((_, s)) => {
+            for &(name, issued) in s {
+                report.issued.insert(name.to_string(), issued);
+                let p = producers.entry(name).or_default();
+                if p.next > issued {
+                    err(
+                        0,
+                        format!(
+                            "{name}: seq={} printed but only {issued} issued",
+                            p.next - 1
+                        ),
+                    );
+                } else {
+                    missing += issued - p.next;
+                }
+            }
+            for name in producers.keys() {
+                if !s.iter().any(|(k, _)| k == name) {
+                    err(0, format!("producer {name} missing from the summary"));
+                }
+            }
+        }
+    }
+    let announced_total = report.announced;
+    if summary.is_some() && missing != announced_total {
+        err(
+            0,
+            format!(
+                "{missing} records missing in all but {announced_total} announced as dropped \
+                 (printed + announced must equal issued)"
+            ),
+        );
+    }
+    for (name, p) in &producers {
+        report.printed.insert(name.to_string(), p.printed);
+    }
+    for (name, ctx) in &spec.require {
+        match producers.get(name.as_str()) {
+            Some(p) if p.printed > 0 => {
+                if p.context != Some(ctx.as_str()) {
+                    err(
+                        0,
+                        format!(
+                            "{name} logged from {:?}, expected {ctx}",
+                            p.context.unwrap_or("?")
+                        ),
+                    );
+                }
+            }
+            _ => err(0, format!("no record of required producer {name} ({ctx})")),
+        }
+    }
+    match (&spec.panic, &report.panic) {
+        (None, Some(p)) => err(panic_line.unwrap_or(0), format!("unexpected panic: {p}")),
+        (Some(want), None) => err(
+            0,
+            format!("no panic record (expected one containing {want:?})"),
+        ),
+        (Some(want), Some(p)) => {
+            if !p.contains(want.as_str()) {
+                err(
+                    panic_line.unwrap_or(0),
+                    format!("panic record {p:?} lacks {want:?}"),
+                );
+            }
+            if panic_line != Some(last_record_line) {
+                err(
+                    panic_line.unwrap_or(0),
+                    "the panic record is not the last record".into(),
+                );
+            }
+        }
+        (None, None) => {}
+    }
+    if spec.replay && report.replays == 0 {
+        err(
+            0,
+            "no replay marker: the panic flush did not take over mid-record".into(),
+        );
+    }
+    if !spec.replay && report.replays > 0 {
+        err(0, "unexpected replay marker".into());
+    }
+    match &spec.wcet {
+        Some(w) => check_wcet(w, &report.wcet, &mut err),
+        None if !report.wcet.is_empty() => err(0, "unexpected wcet lines".into()),
+        None => {}
+    }
+
+    if errors.is_empty() {
+        Ok(report)
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_wcet(spec: &WcetSpec, got: &[Wcet], err: &mut impl FnMut(usize, String)) {
+    let backlogs: Vec<u64> = got.iter().map(|w| w.backlog).collect();
+    if backlogs != spec.backlogs {
+        err(
+            0,
+            format!("wcet backlogs {backlogs:?}, expected {:?}", spec.backlogs),
+        );
+        return;
+    }
+    for w in got {
+        if w.calls == 0 || w.min_ticks > w.max_ticks {
+            err(
+                0,
+                format!("wcet backlog={}: no valid measurement", w.backlog),
+            );
+        }
+        if w.max_irq_records > w.budget {
+            err(
+                0,
+                format!(
+                    "wcet backlog={}: an interrupt log call printed {} records, budget {}",
+                    w.backlog, w.max_irq_records, w.budget
+                ),
+            );
+        }
+        if w.backlog > 0 && w.max_irq_records == 0 {
+            err(
+                0,
+                format!(
+                    "wcet backlog={}: interrupt calls printed nothing",
+                    w.backlog
+                ),
+            );
+        }
+    }
+    if let (Some(small), Some(large)) = (got.first(), got.last()) {
+        if large.max_ticks as f64 > small.max_ticks as f64 * spec.max_factor {
+            err(
+                0,
+                format!(
+                    "longest interrupt log call grew with the backlog: {} ticks at {} records vs \
+                     {} ticks at {} (allowed factor {})",
+                    large.max_ticks, large.backlog, small.max_ticks, small.backlog, spec.max_factor
+                ),
+            );
+        }
+    }
+}
+
+/// Parses the command line (without the program name): `FILE` then
+/// `--require NAME@CTX`, `--panic TEXT`, `--replay`,
+/// `--wcet B1,B2,... --wcet-factor F`.
+pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
+    let mut spec = Spec::default();
+    let mut file = None;
+    let mut backlogs = None;
+    let mut factor = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--require" => {
+                let v = value()?;
+                let (name, ctx) = v.split_once('@').ok_or("--require takes NAME@CONTEXT")?;
+                spec.require.push((name.to_string(), ctx.to_string()));
+            }
+            "--panic" => spec.panic = Some(value()?.clone()),
+            "--replay" => spec.replay = true,
+            "--wcet" => {
+                let v = value()?;
+                let list: Result<Vec<u64>, _> = v.split(',').map(str::parse).collect();
+                backlogs = Some(list.map_err(|_| format!("bad --wcet list {v:?}"))?);
+            }
+            "--wcet-factor" => {
+                let v = value()?;
+                factor = Some(
+                    v.parse::<f64>()
+                        .map_err(|_| format!("bad --wcet-factor {v:?}"))?,
+                );
+            }
+            f if !f.starts_with("--") && file.is_none() => file = Some(f.to_string()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    match (backlogs, factor) {
+        (Some(backlogs), Some(max_factor)) => {
+            spec.wcet = Some(WcetSpec {
+                backlogs,
+                max_factor,
+            })
+        }
+        (None, None) => {}
+        _ => return Err("--wcet and --wcet-factor go together".into()),
+    }
+    Ok((file.ok_or("no capture file given")?, spec))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! Interrupt worst case: the cost of one log call from an interrupt handler
+//! while a slow console has a backlog, for two backlog sizes.
+//!
+//! Run under `qemu -icount shift=N,sleep=off`: the virtual clock, and so
+//! SysTick, then advances by a fixed amount per instruction executed, so the
+//! tick counts below are exact and repeatable.
+//!
+//! For each backlog size `B`:
+//! 1. the console's sink would block (cable unplugged) and the printer
+//!    interrupt is masked; thread mode logs `B` records (`f seq=..`), which
+//!    all wait for the console;
+//! 2. the sink becomes slow (4 bytes per call, busy-wait per byte); thread
+//!    mode pends the highest-priority interrupt [`CALLS`] times; each time it
+//!    reads SysTick, makes one log call (`m seq=..`), reads SysTick again;
+//! 3. the record `wcet backlog=B calls=.. max_ticks=.. min_ticks=..
+//!    max_irq_records=.. budget=..` reports the longest and shortest call and
+//!    `Logger::stats().max_irq_records`; then the printer is unmasked and
+//!    drains everything, and the checker verifies that nothing was lost.
+//!
+//! Boards: the LM3S6965 (64 KiB RAM) holds at most ~1 300 such records, so
+//! it measures 10 and 1 000; the MPS2-AN385 (4 MiB) measures 1 000 and
+//! 10 000 records actually held in the ring.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m::peripheral::{NVIC, SYST};
+use cortex_m_rt::entry;
+use logbuf::console::Config;
+use logbuf::{Level, LevelFilter};
+use logbuf_qemu::{
+    enable_irq, pend_and_sync, prio, Log, Seq, Slow, Uart0, PACE, PRINTER_IRQ, SOFT_IRQ,
+};
+
+/// 32 KiB of record words and 2 048 slots: 1 365 records of 24 bytes.
+#[cfg(feature = "board-lm3s6965")]
+static LOG: Log<8192, 2048> = Log::new(Config::DEFAULT);
+#[cfg(feature = "board-lm3s6965")]
+const BACKLOGS: [u32; 2] = [10, 1000];
+
+/// 256 KiB of record words and 16 384 slots: 10 922 records of 24 bytes.
+#[cfg(feature = "board-mps2-an385")]
+static LOG: Log<65536, 16384> = Log::new(Config::DEFAULT);
+#[cfg(feature = "board-mps2-an385")]
+const BACKLOGS: [u32; 2] = [1000, 10000];
+
+/// Interrupt log calls measured per backlog size.
+const CALLS: u32 = 16;
+
+static FILL: Seq = Seq::new();
+static MEASURED: Seq = Seq::new();
+static MAX_TICKS: AtomicU32 = AtomicU32::new(0);
+static MIN_TICKS: AtomicU32 = AtomicU32::new(u32::MAX);
+
+const SYST_MASK: u32 = 0x00FF_FFFF;
+
+/// Ticks from `earlier` to `later` of the down-counting 24-bit SysTick.
+fn elapsed(earlier: u32, later: u32) -> u32 {
+    earlier.wrapping_sub(later) & SYST_MASK
+}
+
+#[entry]
+fn main() -> ! {
+    let mut p = cortex_m::Peripherals::take().unwrap();
+    let uart = cortex_m::singleton!(: Slow<Uart0> = Slow::new(Uart0::new())).unwrap();
+    LOG.add_console(uart, LevelFilter::Trace).unwrap();
+    // SysTick free-running as a cycle counter; no interrupt.
+    p.SYST.set_clock_source(SystClkSource::Core);
+    p.SYST.set_reload(SYST_MASK);
+    p.SYST.clear_current();
+    p.SYST.enable_counter();
+    enable_irq(SOFT_IRQ, prio::HIGH);
+    enable_irq(PRINTER_IRQ, prio::PRINTER);
+
+    calibrate();
+    for backlog in BACKLOGS {
+        measure(backlog);
+    }
+    LOG.log(
+        Level::Info,
+        format_args!("summary f={} m={}", FILL.issued(), MEASURED.issued()),
+    );
+    logbuf_qemu::wait_drained(&LOG, 1_000_000);
+    logbuf_qemu::exit(0)
+}
+
+/// Reports how many SysTick ticks a known number of instructions take, so
+/// the README can convert ticks to instructions.
+fn calibrate() {
+    const ITERATIONS: u32 = 10_000;
+    let t0 = SYST::get_current();
+    count_down(ITERATIONS);
+    let t1 = SYST::get_current();
+    let t2 = SYST::get_current();
+    LOG.log(
+        Level::Info,
+        format_args!(
+            "note calib_insns={} calib_ticks={} read_ticks={}",
+            2 * ITERATIONS,
+            elapsed(t0, t1),
+            elapsed(t1, t2)
+        ),
+    );
+}
+
+/// Exactly two instructions per iteration.
+#[inline(always)]
+fn count_down(n: u32) {
+    // SAFETY: a register-only loop; no memory, stack or flags contract.
+    unsafe {
+        core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) n => _, options(nomem, nostack));
+    }
+}
+
+fn measure(backlog: u32) {
+    // 1. Build the backlog: nothing can print.
+    NVIC::mask(PRINTER_IRQ);
+    PACE.blocked.store(true, Ordering::Relaxed);
+    for _ in 0..backlog {
+        LOG.log(Level::Info, format_args!("f seq={}", FILL.next()));
+    }
+    // 2. A slow console: 4 bytes per call, 20 cycles per byte.
+    PACE.max_per_call.store(4, Ordering::Relaxed);
+    PACE.cycles_per_byte.store(20, Ordering::Relaxed);
+    PACE.blocked.store(false, Ordering::Relaxed);
+    MAX_TICKS.store(0, Ordering::Relaxed);
+    MIN_TICKS.store(u32::MAX, Ordering::Relaxed);
+    for _ in 0..CALLS {
+        pend_and_sync(SOFT_IRQ);
+    }
+    // 3. Report, then let the printer drain everything.
+    let budget = LOG.config().irq_budget.records;
+    LOG.log(
+        Level::Info,
+        format_args!(
+            "wcet backlog={} calls={} max_ticks={} min_ticks={} max_irq_records={} budget={}",
+            backlog,
+            CALLS,
+            MAX_TICKS.load(Ordering::Relaxed),
+            MIN_TICKS.load(Ordering::Relaxed),
+            LOG.stats().max_irq_records,
+            budget
+        ),
+    );
+    // SAFETY: unmasking the printer interrupt cannot break a critical
+    // section: none relies on it being masked.
+    unsafe { NVIC::unmask(PRINTER_IRQ) };
+    pend_and_sync(PRINTER_IRQ);
+    logbuf_qemu::wait_drained(&LOG, 1_000_000);
+}
+
+fn on_irq(irqn: i16) {
+    if irqn != SOFT_IRQ.0 as i16 {
+        panic!("unexpected interrupt {}", irqn);
+    }
+    let t0 = SYST::get_current();
+    LOG.log(Level::Info, format_args!("m seq={}", MEASURED.next()));
+    let t1 = SYST::get_current();
+    let d = elapsed(t0, t1);
+    // Ordering: Relaxed; only this handler writes, thread mode reads after
+    // the handler ran (pend_and_sync).
+    if d > MAX_TICKS.load(Ordering::Relaxed) {
+        MAX_TICKS.store(d, Ordering::Relaxed);
+    }
+    if d < MIN_TICKS.load(Ordering::Relaxed) {
+        MIN_TICKS.store(d, Ordering::Relaxed);
+    }
+}
+
+logbuf_qemu::runtime!(LOG, on_irq);
