@@ -11,6 +11,7 @@
 //! | [`ring`]     | the log ring: multi-producer records, per-reader cursors |
 //! | [`console`]  | the console lock, the printing loop, budgets, printer, panic flush |
 //! | [`sinks`]    | console outputs: the `Sink` trait and its adapters |
+//! | [`frontends`] | how firmware logs: [`error!`] … [`trace!`] macros, the `log` facade, a defmt global logger |
 //!
 //! ```
 //! use logbuf::ring::{Ring, RecordMeta, Cursor, Read};
@@ -29,9 +30,11 @@
 extern crate std;
 
 pub mod console;
+pub mod frontends;
 mod level;
 pub mod ring;
 pub mod sinks;
 mod sync;
 
+pub use frontends::macros::STATIC_MAX_LEVEL;
 pub use level::{Level, LevelFilter};

@@ -49,12 +49,12 @@
 #[cfg(any(test, feature = "std"))]
 mod capture;
 #[cfg(feature = "embedded-io-v0.7")]
-mod embedded_io_v0_7;
-mod fmt_write;
+pub mod embedded_io_v0_7;
+pub mod fmt_write;
 #[cfg(feature = "embedded-hal-nb")]
-mod nb_serial;
+pub mod nb_serial;
 #[cfg(feature = "std")]
-mod std_io;
+pub mod std_io;
 #[cfg(test)]
 mod test_util;
 
