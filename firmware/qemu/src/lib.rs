@@ -184,8 +184,9 @@ pub struct Uart0 {
 }
 
 impl Uart0 {
-    /// Takes UART0. Call once.
-    pub fn new() -> Self {
+    /// Sets UART0 up for transmitting. Call once: the sink assumes it is
+    /// the only user of the UART.
+    pub fn take() -> Self {
         board::uart_init();
         Uart0 { _private: () }
     }
@@ -282,7 +283,8 @@ impl<S: Sink> Sink for Slow<S> {
         // scenario phase that uses them, no data depends on them.
         self.calls = self.calls.wrapping_add(1);
         let every = PACE.block_every.load(Ordering::Relaxed);
-        if PACE.blocked.load(Ordering::Relaxed) || (every != 0 && self.calls % every == 0) {
+        if PACE.blocked.load(Ordering::Relaxed) || (every != 0 && self.calls.is_multiple_of(every))
+        {
             PACE.tx_wait.store(true, Ordering::Relaxed);
             return Err(SinkError::WouldBlock);
         }

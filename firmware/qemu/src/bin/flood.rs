@@ -63,7 +63,7 @@ static SW_RECORDS: AtomicU32 = AtomicU32::new(2);
 #[entry]
 fn main() -> ! {
     let mut p = cortex_m::Peripherals::take().unwrap();
-    let uart = cortex_m::singleton!(: Slow<Uart0> = Slow::new(Uart0::new())).unwrap();
+    let uart = cortex_m::singleton!(: Slow<Uart0> = Slow::new(Uart0::take())).unwrap();
     LOG.add_console(uart, LevelFilter::Trace).unwrap();
 
     enable_irq(logbuf_qemu::PRINTER_IRQ, prio::PRINTER);

@@ -57,7 +57,7 @@ impl Sink for Trap {
 
 #[entry]
 fn main() -> ! {
-    let uart = cortex_m::singleton!(: Trap = Trap(Uart0::new())).unwrap();
+    let uart = cortex_m::singleton!(: Trap = Trap(Uart0::take())).unwrap();
     LOG.add_console(uart, LevelFilter::Trace).unwrap();
     enable_irq(logbuf_qemu::PRINTER_IRQ, prio::PRINTER);
     enable_irq(SOFT_IRQ, prio::SOFT);
