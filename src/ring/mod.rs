@@ -575,6 +575,21 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     /// Moves a cursor that fell behind to the oldest record held.
     fn resync(&self, cursor: &mut Cursor) -> Read {
+        let Some((tail_seq, tp)) = self.tail_snapshot() else {
+            return Read::Empty;
+        };
+        let delta = tail_seq.wrapping_sub(cursor.seq as u32) as i32;
+        if delta <= 0 {
+            return Read::Empty;
+        }
+        cursor.seq += delta as u64;
+        cursor.pos = tp;
+        Read::Missed(delta as u64)
+    }
+
+    /// The oldest record's full 32-bit sequence number and its position,
+    /// read consistently; `None` if the tail kept moving.
+    fn tail_snapshot(&self) -> Option<(u32, u32)> {
         // Bounded: the tail only moves when writers make progress; if it
         // keeps moving, report nothing now and let the caller come back.
         for _ in 0..8 {
@@ -597,15 +612,9 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             if tail_seq & Self::SEQ_MASK != ts {
                 continue;
             }
-            let delta = tail_seq.wrapping_sub(cursor.seq as u32) as i32;
-            if delta <= 0 {
-                return Read::Empty;
-            }
-            cursor.seq += delta as u64;
-            cursor.pos = tp;
-            return Read::Missed(delta as u64);
+            return Some((tail_seq, tp));
         }
-        Read::Empty
+        None
     }
 
     /// Whether [`Ring::read`] at `cursor` would return something other than
@@ -634,12 +643,15 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     /// A cursor at the oldest record still held.
     pub fn oldest(&self) -> Cursor {
-        let mut c = Cursor::new();
-        // A fresh cursor at 0 resyncs to the tail when the ring has wrapped.
-        if !matches!(self.resync(&mut c), Read::Missed(_)) {
-            c = Cursor::new();
+        // Straight from the tail: a cursor at 0 could not resync to a tail
+        // 2^31 or more records on (a long-running or recovered ring).
+        match self.tail_snapshot() {
+            Some((seq, pos)) => Cursor {
+                seq: seq as u64,
+                pos,
+            },
+            None => Cursor::new(),
         }
-        c
     }
 
     /// A cursor just past the newest record reserved so far: it will read

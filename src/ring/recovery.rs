@@ -172,14 +172,17 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 .store(pack_meta(len, level, flags, context), r);
             pos = pos.wrapping_add(words) & Self::POS_MASK;
         }
+        // Every slot past the last kept record goes back to "not committed"
+        // for the next writers: the discarded records' slots, and the free
+        // ones, which the old RAM may hold anything in (a writer or reader
+        // at the head trusts them).
+        for j in kept_slots..SLOTS as u32 {
+            let seq = tail_seq.wrapping_add(j);
+            self.slot(seq).store(seq.wrapping_sub(SLOTS as u32), r);
+        }
         if kept_slots < used_slots || pos != hp {
-            // End the log at the first record that did not hold together:
-            // its slots go back to "not committed" for the next writers.
+            // End the log at the first record that did not hold together.
             report.discarded = used_slots - kept_slots;
-            for j in kept_slots..used_slots {
-                let seq = tail_seq.wrapping_add(j);
-                self.slot(seq).store(seq.wrapping_sub(SLOTS as u32), r);
-            }
             self.head
                 .store(Self::pack(ts.wrapping_add(kept_slots), pos), r);
         }
