@@ -79,7 +79,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            esay!("demo: {e}\n\n{HELP}");
+            eprintln!("demo: {e}\n\n{HELP}");
             return ExitCode::from(2);
         }
     };
