@@ -21,9 +21,9 @@ usage: cargo run --example demo -- [options]
 
   --seconds S        how long the producers run (default 3)
   --threads N        thread-mode producers (default 2)
-  --thread-rate R    records/s per thread producer (default 2000)
+  --thread-rate R    records/s per thread producer (default 500)
   --irqs N           interrupt producers (default 2)
-  --irq-rate R       records/s per interrupt producer (default 20000)
+  --irq-rate R       records/s per interrupt producer (default 5000)
   --burst N          records per interrupt burst (default 8)
   --baud B           slow console baud rate (default 115200)
   --ring-kib K       ring size: 4, 16 or 64 KiB (default 16)
