@@ -42,6 +42,20 @@ fn parse() -> Result<sim::Params, String> {
             p.echo = true;
             continue;
         }
+        const VALUED: [&str; 9] = [
+            "--seconds",
+            "--threads",
+            "--thread-rate",
+            "--irqs",
+            "--irq-rate",
+            "--burst",
+            "--baud",
+            "--ring-kib",
+            "--irq-budget",
+        ];
+        if !VALUED.contains(&flag.as_str()) {
+            return Err(format!("unknown option {flag}"));
+        }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let num = |v: &str| -> Result<u32, String> {
             v.parse::<u32>()
