@@ -42,7 +42,7 @@ step "firmware: fmt, clippy"
 cargo fmt --manifest-path $FW/Cargo.toml --check
 cargo clippy -q --manifest-path $FW/Cargo.toml --target thumbv7m-none-eabi --bins -- -D warnings
 step "build thumbv7m (Cortex-M3, LM3S6965)"
-build m3 thumbv7m-none-eabi "flood panic wcet"
+build m3 thumbv7m-none-eabi "flood panic wcet unplug"
 step "build thumbv6m (Cortex-M0: portable-atomic + cortex-m critical-section-single-core)"
 build m0 thumbv6m-none-eabi "flood panic wcet"
 step "build thumbv7m for MPS2-AN385 (wcet with a 10 000-record backlog)"
@@ -84,6 +84,28 @@ run m0-wcet lm3s6965evb cortex-m0 6 0 &&
     $CHECK "$CAP" --require f@t0 --require m@irq1 --wcet 10,1000 --wcet-factor 1.25
 run mps2-wcet mps2-an385 cortex-m3 6 0 &&
     $CHECK "$CAP" --require f@t0 --require m@irq26 --wcet 1000,10000 --wcet-factor 1.25
+
+# Known library bug (firmware/README.md, "Findings"): a line cut because its
+# record was overwritten while the sink would block loses its " [cut]"
+# terminator, so the next line is glued to the fragment. Until logbuf is
+# fixed, the checker must reject this capture with exactly that torn line
+# (any other verdict fails the stage); set FIRMWARE_STRICT=1 once it is fixed.
+step "unplugged mid-line while the ring overflows"
+run m3-unplug lm3s6965evb cortex-m3 6 0
+if [ "${FIRMWARE_STRICT:-0}" = 1 ]; then
+    $CHECK "$CAP" --require thr@t0
+else
+    status=0
+    $CHECK "$CAP" --require thr@t0 >"$CAP.verdict" || status=$?
+    cat "$CAP.verdict"
+    if [ "$status" = 0 ]; then
+        echo "unplug: PASSES now: the [cut] bug looks fixed; make this check strict (FIRMWARE_STRICT=1 by default)"
+    elif [ "$status" = 1 ] && grep -Eq 'line [0-9]+: torn or malformed line: "\[ *[0-9.]+\[ *[0-9.]+\] WARN  logbuf: [0-9]+ messages dropped"' "$CAP.verdict"; then
+        echo "unplug: KNOWN LIBRARY BUG reproduced (lost \" [cut]\" terminator); tolerated until fixed"
+    else
+        fail "unplug: unexpected checker verdict (status $status)"
+    fi
+fi
 
 step "broken firmware must be rejected"
 run broken-flood lm3s6965evb cortex-m3 6 0

@@ -10,6 +10,8 @@ const FLOOD_M0: &str = include_str!("../fixtures/flood-m0.txt");
 const PANIC_M3: &str = include_str!("../fixtures/panic-m3.txt");
 const WCET_M3: &str = include_str!("../fixtures/wcet-m3.txt");
 const BROKEN: &str = include_str!("../fixtures/broken-no-printer.txt");
+/// Real capture of a logbuf bug: a cut line lost its " [cut]" terminator.
+const LOST_CUT: &str = include_str!("../fixtures/unplug-lost-cut.txt");
 
 fn flood() -> Spec {
     let require = [
@@ -126,6 +128,22 @@ fn broken_no_printer_capture_is_rejected() {
     // The firmware with `wake_printer` doing nothing: its records strand.
     rejects(BROKEN, &flood(), "no summary record");
     rejects(BROKEN, &flood(), "ends in the middle of a line");
+}
+
+#[test]
+fn glued_line_after_a_lost_cut_marker_is_rejected() {
+    let spec = Spec {
+        require: vec![("thr".into(), "t0".into())],
+        ..Spec::default()
+    };
+    rejects(
+        LOST_CUT,
+        &spec,
+        "torn or malformed line: \"[    0.000[    0.000000] WARN",
+    );
+    // With the terminator the library should have written, it passes.
+    let fixed = LOST_CUT.replacen("[    0.000[", "[    0.000 [cut]\n[", 1);
+    check(&fixed, &spec).unwrap();
 }
 
 #[test]

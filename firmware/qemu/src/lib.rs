@@ -224,6 +224,9 @@ pub struct Pace {
     pub block_every: AtomicU32,
     /// Every `write` would block (cable unplugged, flow control off).
     pub blocked: AtomicBool,
+    /// When non-zero: after this many more bytes the cable is unplugged
+    /// (`blocked` is set), so a line stops part-way.
+    pub unplug_after: AtomicU32,
     /// A write would block since the last [`tx_ready`]: the emulated
     /// "TX FIFO has room" interrupt is armed.
     tx_wait: AtomicBool,
@@ -237,6 +240,7 @@ impl Pace {
             max_per_call: AtomicU32::new(0),
             block_every: AtomicU32::new(0),
             blocked: AtomicBool::new(false),
+            unplug_after: AtomicU32::new(0),
             tx_wait: AtomicBool::new(false),
         }
     }
@@ -288,11 +292,22 @@ impl<S: Sink> Sink for Slow<S> {
             PACE.tx_wait.store(true, Ordering::Relaxed);
             return Err(SinkError::WouldBlock);
         }
-        let max = match PACE.max_per_call.load(Ordering::Relaxed) as usize {
+        let mut max = match PACE.max_per_call.load(Ordering::Relaxed) as usize {
             0 => bytes.len(),
             m => m.min(bytes.len()),
         };
+        let unplug = PACE.unplug_after.load(Ordering::Relaxed) as usize;
+        if unplug != 0 {
+            max = max.min(unplug);
+        }
         let n = self.inner.write(&bytes[..max])?;
+        if unplug != 0 {
+            PACE.unplug_after
+                .store((unplug - n) as u32, Ordering::Relaxed);
+            if unplug == n {
+                PACE.blocked.store(true, Ordering::Relaxed);
+            }
+        }
         let cycles = PACE.cycles_per_byte.load(Ordering::Relaxed);
         if cycles != 0 {
             cortex_m::asm::delay(cycles.saturating_mul(n as u32));
