@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --lib --target thumbv7em-none-eabihf
+# Issue 4 front ends and sink adapters are no_std: build them for a CAS core
+# and for a core without CAS (their atomics then go through portable-atomic).
+cargo build --lib --target thumbv7em-none-eabihf --features log,defmt,embedded-io-v0.7,embedded-hal-nb
 cargo build --lib --target thumbv7m-none-eabi
 cargo build --lib --target thumbv6m-none-eabi --features portable-atomic
+cargo build --lib --target thumbv6m-none-eabi --features portable-atomic,log,defmt,embedded-io-v0.7,embedded-hal-nb
 cargo build --lib --target riscv32imc-unknown-none-elf --features portable-atomic

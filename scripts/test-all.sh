@@ -9,6 +9,9 @@ step setup;            scripts/setup.sh
 step fmt;              cargo fmt --all --check
 step clippy;           cargo clippy --all-targets --all-features -- -D warnings
 step "host tests";     cargo test --all-features
+# --all-features turns on max_level_off; run the macro tests once more with
+# everything compiled in (plain features: std only).
+step "macro tests, no level floor"; cargo test --test macros --test macros_global
 step "cross builds";   scripts/build-targets.sh
 step "I8 machine code";  scripts/check-i8.sh
 for s in scripts/test-loom.sh scripts/test-miri.sh scripts/test-firmware.sh; do
