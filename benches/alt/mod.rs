@@ -77,6 +77,10 @@ pub trait Store: Sync {
     fn store(&self, bytes: &[u8]);
     /// Formats and stores a record.
     fn store_fmt(&self, args: fmt::Arguments<'_>);
+    /// Records not stored so far (only logbuf drops, and counts it).
+    fn lost(&self) -> u64 {
+        0
+    }
 }
 
 /// A `fmt::Write` that hands every piece to a closure.
@@ -110,6 +114,9 @@ impl Store for Logbuf {
     }
     fn store_fmt(&self, args: fmt::Arguments<'_>) {
         self.0.log(Level::Info, args);
+    }
+    fn lost(&self) -> u64 {
+        self.0.ring().lost().total() as u64
     }
 }
 
