@@ -359,10 +359,15 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
     let mut missing: u64 = 0;
     let mut announced: u64 = 0;
 
+    let mut lines: Vec<&str> = text.lines().collect();
     if !text.is_empty() && !text.ends_with('\n') {
-        err(0, "output ends in the middle of a line".into());
+        // The last line was never finished: report that, not its content.
+        let partial = lines.pop().unwrap_or("");
+        err(
+            0,
+            format!("output ends in the middle of a line: {partial:?}"),
+        );
     }
-    let lines: Vec<&str> = text.lines().collect();
     report.lines = lines.len();
     let mut i = 0;
     while i < lines.len() {

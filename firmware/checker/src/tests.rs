@@ -83,6 +83,15 @@ fn find(lines: &[String], from: usize, needle: &str) -> usize {
         .unwrap_or_else(|| panic!("no line with {needle:?}"))
 }
 
+/// The number right after `marker` in `line`.
+fn number_after(line: &str, marker: &str) -> u64 {
+    line.split(marker)
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {marker:?} in {line:?}"))
+}
+
 /// A record line of `producer` with records of the same producer printed
 /// right before and after it (so removing or moving it leaves a real gap).
 fn middle_record(lines: &[String], producer: &str) -> usize {
@@ -193,12 +202,7 @@ fn torn_line_is_rejected() {
 fn wrong_or_missing_notice_is_rejected() {
     let l = lines(FLOOD_M3);
     let i = find(&l, 0, "messages dropped");
-    let n: u64 = l[i]
-        .split("logbuf: ")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap();
+    let n = number_after(&l[i], "logbuf: ");
     for wrong in [n - 1, n + 1] {
         let mut m = l.clone();
         m[i] = m[i].replace(&format!(": {n} messages"), &format!(": {wrong} messages"));
@@ -289,12 +293,7 @@ fn wcet_bound_is_enforced() {
     // The longest call at the large backlog costs twice as much: it grew.
     let l = lines(WCET_M3);
     let i = find(&l, 0, "wcet backlog=1000");
-    let ticks: u64 = l[i]
-        .split("max_ticks=")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap();
+    let ticks = number_after(&l[i], "max_ticks=");
     let mut m = l.clone();
     m[i] = m[i].replace(
         &format!("max_ticks={ticks}"),
@@ -340,25 +339,27 @@ fn notices_must_come_before_the_gap_is_seen() {
     // come last.
     let tail = synth(&["a seq=0", "b seq=0", "!3", "summary a=3 b=2"]);
     check(&tail, &spec_none()).unwrap();
-    // More announced than missing.
-    let extra = synth(&["a seq=0", "!1", "a seq=1", "summary a=2"]);
-    rejects(
-        &extra,
-        &spec_none(),
-        "0 records missing in all but 1 announced",
-    );
-    // A record beyond what the summary says was issued.
-    let beyond = synth(&["a seq=0", "a seq=1", "summary a=1"]);
-    rejects(&beyond, &spec_none(), "seq=1 printed but only 1 issued");
-    // A producer the summary does not know.
-    let unknown = synth(&["a seq=0", "b seq=0", "summary a=1"]);
-    rejects(
-        &unknown,
-        &spec_none(),
-        "producer b missing from the summary",
-    );
-    let twice = synth(&["a seq=0", "summary a=1", "summary a=1"]);
-    rejects(&twice, &spec_none(), "second summary");
+    let cases: [(&[&str], &str); 4] = [
+        // More announced than missing.
+        (
+            &["a seq=0", "!1", "a seq=1", "summary a=2"],
+            "0 records missing in all but 1 announced",
+        ),
+        // A record beyond what the summary says was issued.
+        (
+            &["a seq=0", "a seq=1", "summary a=1"],
+            "seq=1 printed but only 1 issued",
+        ),
+        // A producer the summary does not know.
+        (
+            &["a seq=0", "b seq=0", "summary a=1"],
+            "producer b missing from the summary",
+        ),
+        (&["a seq=0", "summary a=1", "summary a=1"], "second summary"),
+    ];
+    for (records, needle) in cases {
+        rejects(&synth(records), &spec_none(), needle);
+    }
 }
 
 #[test]
