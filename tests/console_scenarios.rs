@@ -771,3 +771,46 @@ fn sink_panicking_during_panic_flush_is_given_up_others_flush() {
     assert_complete(&bad_lines, 1, 5);
     assert!(per_producer(&bad_lines).get(&8).is_none());
 }
+
+/// A record overwritten after part of its line went out: the partial line
+/// is ended with ` [cut]` before the notice, even when the sink would block
+/// right then (found by the QEMU "unplug" firmware scenario).
+#[test]
+fn cut_line_is_terminated_even_if_the_sink_blocks_at_that_moment() {
+    let log: &'static Logger<Board<23>, 64, 8, 1> =
+        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    set_caller(Caller::thread(0, 1));
+    cap.set_chunk(10);
+    // First write of the line goes out (10 bytes), then the sink blocks.
+    let calls = Arc::new(AtomicU32::new(0));
+    let c2 = calls.clone();
+    let cap2 = cap.clone();
+    cap.set_hook(move |_| {
+        if c2.fetch_add(1, Ordering::SeqCst) == 1 {
+            cap2.set_block_always(true);
+        }
+    });
+    log.log(Level::Info, format_args!("first p1 n={}", 0));
+    // Overwrite it while the console is stuck.
+    for i in 1..20 {
+        log.log(Level::Info, format_args!("next p1 n={i}"));
+    }
+    // The sink blocks once more exactly when the cut is discovered.
+    cap.clear_hook();
+    cap.set_block_always(false);
+    cap.block_next(1);
+    log.printer();
+    while log.printer() != PrinterStatus::Idle {}
+    let text = cap.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with(" [cut]"), "{lines:?}");
+    assert!(lines[1].ends_with("messages dropped"), "{lines:?}");
+    for l in &lines[2..] {
+        assert!(l.contains("next p1 n="), "no glued lines: {l:?}");
+    }
+    let st = log.console_stats(0).unwrap();
+    assert_eq!(st.consumed(), 20);
+}

@@ -13,6 +13,11 @@ use crate::{Level, LevelFilter};
 use core::fmt::{self, Write as _};
 use core::marker::PhantomData;
 
+/// Ends a text line cut short because its record was overwritten.
+const CUT_LINE: &[u8] = b" [cut]\n";
+/// Ends a binary frame cut short (the rzcobs frame delimiter).
+const CUT_FRAME: &[u8] = b"\0";
+
 /// Largest payload a console prints in full; longer records are printed cut
 /// with a `[+N bytes]` note. Also the size of the logger's one record buffer.
 pub const LINE_MAX: usize = 256;
@@ -811,24 +816,35 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                     st.unit = Unit::Notice {
                         count: st.unannounced,
                         ts: P::now(),
+                        cut: st.cut,
                     };
                 }
-                let (count, ts) = match st.unit {
-                    Unit::Notice { count, ts } => (count, ts),
-                    _ => (st.unannounced, 0),
+                let (count, ts, cut) = match st.unit {
+                    Unit::Notice { count, ts, cut } => (count, ts, cut),
+                    _ => (st.unannounced, 0, st.cut),
                 };
                 let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
                 console.set_in_write(true);
-                let r = if format == RecordFormat::Lines {
-                    render_notice(&self.config.line, ts, count, &mut out).and_then(|_| out.flush())
+                // A record cut mid-output is ended first: ` [cut]` and a
+                // newline on text consoles, a frame delimiter on frame ones.
+                let mut r = if cut {
+                    out.write_bytes(match format {
+                        RecordFormat::Lines => CUT_LINE,
+                        RecordFormat::Frames => CUT_FRAME,
+                    })
                 } else {
                     Ok(())
                 };
+                if format == RecordFormat::Lines {
+                    r = r.and_then(|_| render_notice(&self.config.line, ts, count, &mut out));
+                }
+                let r = r.and_then(|_| out.flush());
                 console.set_in_write(false);
                 let (sent, stopped, progress) = (out.sent, out.stopped, out.progress());
                 return match (r, stopped) {
                     (Ok(()), _) => {
                         st.unannounced -= count;
+                        st.cut &= !cut;
                         st.unit = Unit::None;
                         st.offset = 0;
                         console.count_announced(count);
@@ -886,9 +902,10 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 Some(Err(missed)) => {
                     // The record in progress (if any) was overwritten: its
                     // partial line ends here and it counts as missed.
+                    // The terminator goes out with the notice that must
+                    // follow, so a would-block cannot lose it.
                     if st.offset != 0 {
-                        let mut out = SinkOut::new(&mut **sink, 0, spins);
-                        let _ = out.write_str(" [cut]\n").and_then(|_| out.flush());
+                        st.cut = true;
                     }
                     st.cursor = cursor;
                     st.offset = 0;

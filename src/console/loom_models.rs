@@ -6,7 +6,9 @@
 //! two contexts touch one console without a happens-before edge fails the
 //! model (I4). The sink below also checks exclusivity itself.
 
-use super::{Attempt, Boundary, Budget, Caller, ConsoleLock, Config, Logger, Platform, Priority, Release};
+use super::{
+    Attempt, Boundary, Budget, Caller, Config, ConsoleLock, Logger, Platform, Priority, Release,
+};
 use crate::sinks::{Sink, SinkError};
 use crate::{Level, LevelFilter};
 use loom::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +47,10 @@ struct LoomSink {
 
 impl Sink for LoomSink {
     fn write(&mut self, bytes: &[u8]) -> Result<usize, SinkError> {
-        assert!(!self.inside.swap(true, Ordering::SeqCst), "I4: two writers in one sink");
+        assert!(
+            !self.inside.swap(true, Ordering::SeqCst),
+            "I4: two writers in one sink"
+        );
         self.out.lock().unwrap().extend_from_slice(bytes);
         self.inside.store(false, Ordering::SeqCst);
         Ok(bytes.len())
@@ -200,7 +205,9 @@ fn withdrawn_waiter_is_never_handed_ownership() {
     builder(3).check(|| {
         let lock = Arc::new(ConsoleLock::new());
         let cell = Arc::new(crate::sync::UnsafeCell::new(0u32));
-        let Attempt::Acquired(owner) = lock.acquire_or_mark(Caller::thread(0, 0), Priority::Normal, true) else {
+        let Attempt::Acquired(owner) =
+            lock.acquire_or_mark(Caller::thread(0, 0), Priority::Normal, true)
+        else {
             panic!("free lock")
         };
         let (l2, c2) = (lock.clone(), cell.clone());

@@ -26,9 +26,9 @@ use crate::LevelFilter;
 pub(crate) enum Unit {
     /// Nothing in progress.
     None,
-    /// A dropped-messages notice (count and timestamp frozen so the
-    /// rendering is the same when resumed).
-    Notice { count: u64, ts: u64 },
+    /// A dropped-messages notice (count, timestamp and whether it first
+    /// ends a cut record, frozen so the rendering is the same when resumed).
+    Notice { count: u64, ts: u64, cut: bool },
     /// The record at the cursor.
     Record,
 }
@@ -47,6 +47,9 @@ pub(crate) struct ConsoleState {
     pub lost_seen: u32,
     /// A panic takeover happened: replay the cut record after a marker.
     pub replay: bool,
+    /// A record was overwritten after part of it was sent: the next notice
+    /// must end that output first.
+    pub cut: bool,
 }
 
 /// Counters of one console (snapshot).
@@ -101,6 +104,7 @@ const fn fresh_state() -> ConsoleState {
         unannounced: 0,
         lost_seen: 0,
         replay: false,
+        cut: false,
     }
 }
 
