@@ -85,27 +85,11 @@ run m0-wcet lm3s6965evb cortex-m0 6 0 &&
 run mps2-wcet mps2-an385 cortex-m3 6 0 &&
     $CHECK "$CAP" --require f@t0 --require m@irq26 --wcet 1000,10000 --wcet-factor 1.25
 
-# Known library bug (firmware/README.md, "Findings"): a line cut because its
-# record was overwritten while the sink would block loses its " [cut]"
-# terminator, so the next line is glued to the fragment. Until logbuf is
-# fixed, the checker must reject this capture with exactly that torn line
-# (any other verdict fails the stage); set FIRMWARE_STRICT=1 once it is fixed.
+# Regression test for a logbuf bug this scenario found (firmware/README.md,
+# "Findings" 1): a line cut because its record was overwritten while the
+# sink would block lost its " [cut]" terminator and glued two lines.
 step "unplugged mid-line while the ring overflows"
-run m3-unplug lm3s6965evb cortex-m3 6 0
-if [ "${FIRMWARE_STRICT:-0}" = 1 ]; then
-    $CHECK "$CAP" --require thr@t0
-else
-    status=0
-    $CHECK "$CAP" --require thr@t0 >"$CAP.verdict" || status=$?
-    cat "$CAP.verdict"
-    if [ "$status" = 0 ]; then
-        echo "unplug: PASSES now: the [cut] bug looks fixed; make this check strict (FIRMWARE_STRICT=1 by default)"
-    elif [ "$status" = 1 ] && grep -Eq 'line [0-9]+: torn or malformed line: "\[ *[0-9.]+\[ *[0-9.]+\] WARN  logbuf: [0-9]+ messages dropped"' "$CAP.verdict"; then
-        echo "unplug: KNOWN LIBRARY BUG reproduced (lost \" [cut]\" terminator); tolerated until fixed"
-    else
-        fail "unplug: unexpected checker verdict (status $status)"
-    fi
-fi
+run m3-unplug lm3s6965evb cortex-m3 6 0 && $CHECK "$CAP" --require thr@t0
 
 step "broken firmware must be rejected"
 run broken-flood lm3s6965evb cortex-m3 6 0
