@@ -403,81 +403,68 @@ impl<const FRAMES: usize, const SIZE: usize> Default for FramePool<FRAMES, SIZE>
     }
 }
 
-/// `acquire` of the global logger made by [`defmt_global_logger!`](crate::defmt_global_logger).
-pub fn acquire<
-    P: Platform,
-    const W: usize,
-    const S: usize,
-    const C: usize,
-    const F: usize,
-    const SIZE: usize,
->(
-    pool: &FramePool<F, SIZE>,
-    _logger: &Logger<P, W, S, C>,
-) {
-    pool.acquire(P::caller());
+/// What the defmt global logger needs from a logger; implemented for
+/// [`Logger`].
+pub trait FrameTarget: Sync {
+    /// Largest record payload the logger's ring stores.
+    const MAX_PAYLOAD: usize;
+    /// The calling context.
+    fn caller(&self) -> Caller;
+    /// Stores a whole encoded frame as one binary record of `level`;
+    /// returns whether it was stored.
+    fn store_frame(&self, caller: Caller, level: Level, frame: &[u8]) -> bool;
+    /// Prints what this context may, or wakes the printer.
+    fn print_or_defer(&self);
 }
 
-/// `write` of the global logger made by [`defmt_global_logger!`](crate::defmt_global_logger).
-pub fn write<
-    P: Platform,
-    const W: usize,
-    const S: usize,
-    const C: usize,
-    const F: usize,
-    const SIZE: usize,
->(
-    pool: &FramePool<F, SIZE>,
-    _logger: &Logger<P, W, S, C>,
-    bytes: &[u8],
-) {
-    pool.write(P::caller(), bytes);
-}
-
-/// `release` of the global logger made by [`defmt_global_logger!`](crate::defmt_global_logger):
-/// stores the frame as a binary record of `level`, then prints or defers
-/// like any log call.
-pub fn release<
-    P: Platform,
-    const W: usize,
-    const S: usize,
-    const C: usize,
-    const F: usize,
-    const SIZE: usize,
->(
-    pool: &FramePool<F, SIZE>,
-    logger: &Logger<P, W, S, C>,
-    level: Level,
-) {
-    const {
-        assert!(
-            SIZE <= Ring::<W, S>::MAX_PAYLOAD,
-            "FramePool SIZE exceeds the ring's largest record"
-        )
-    };
-    let caller = P::caller();
-    let stored = pool.release(caller, |frame| {
-        if !logger.enabled(level) {
+impl<P: Platform, const W: usize, const S: usize, const C: usize> FrameTarget
+    for Logger<P, W, S, C>
+{
+    const MAX_PAYLOAD: usize = Ring::<W, S>::MAX_PAYLOAD;
+    fn caller(&self) -> Caller {
+        P::caller()
+    }
+    fn store_frame(&self, caller: Caller, level: Level, frame: &[u8]) -> bool {
+        if !self.enabled(level) {
             return false;
         }
         let meta = RecordMeta::new(level)
             .flags(Flags::BINARY)
             .timestamp(P::now())
             .context(caller.context_id().0);
-        logger.ring().write(meta, frame).is_ok()
-    });
-    // The buffer is free again before any printing starts.
-    if stored {
-        logger.print_or_defer();
+        self.ring().write(meta, frame).is_ok()
+    }
+    fn print_or_defer(&self) {
+        Logger::print_or_defer(self);
     }
 }
 
-/// `flush` of the global logger made by [`defmt_global_logger!`](crate::defmt_global_logger):
-/// prints what this context may.
-pub fn flush<P: Platform, const W: usize, const S: usize, const C: usize>(
-    logger: &Logger<P, W, S, C>,
-) {
-    logger.print_or_defer();
+impl<const FRAMES: usize, const SIZE: usize> FramePool<FRAMES, SIZE> {
+    /// defmt's `acquire` for `target`'s calling context.
+    pub fn acquire_for(&self, target: &impl FrameTarget) {
+        self.acquire(target.caller());
+    }
+
+    /// defmt's `write` for `target`'s calling context.
+    pub fn write_for(&self, target: &impl FrameTarget, bytes: &[u8]) {
+        self.write(target.caller(), bytes);
+    }
+
+    /// defmt's `release` for `target`'s calling context: stores the frame
+    /// as a binary record of `level`, frees the buffer, then prints or
+    /// defers like any log call.
+    pub fn release_to<T: FrameTarget>(&self, target: &T, level: Level) {
+        const {
+            assert!(
+                SIZE <= T::MAX_PAYLOAD,
+                "FramePool SIZE exceeds the ring's largest record"
+            )
+        };
+        let caller = target.caller();
+        if self.release(caller, |frame| target.store_frame(caller, level, frame)) {
+            target.print_or_defer();
+        }
+    }
 }
 
 /// Makes a [`Logger`] the defmt global logger, with a [`FramePool`] for
@@ -502,16 +489,16 @@ macro_rules! defmt_global_logger {
             // with atomics only, and never lets two contexts share a frame.
             unsafe impl defmt::Logger for LogbufDefmt {
                 fn acquire() {
-                    $crate::frontends::defmt::acquire(&$pool, &$logger)
+                    $pool.acquire_for(&$logger)
                 }
                 unsafe fn flush() {
-                    $crate::frontends::defmt::flush(&$logger)
+                    $crate::frontends::defmt::FrameTarget::print_or_defer(&$logger)
                 }
                 unsafe fn release() {
-                    $crate::frontends::defmt::release(&$pool, &$logger, $level)
+                    $pool.release_to(&$logger, $level)
                 }
                 unsafe fn write(bytes: &[u8]) {
-                    $crate::frontends::defmt::write(&$pool, &$logger, bytes)
+                    $pool.write_for(&$logger, bytes)
                 }
             }
         };

@@ -57,30 +57,22 @@ pub struct EmbeddedIoReadySink<W> {
     context: SinkContext,
 }
 
-macro_rules! wrapper_methods {
-    ($t:ident) => {
-        impl<W> $t<W> {
-            /// Wraps `inner`; `context` says where it may be written from.
-            pub const fn new(inner: W, context: SinkContext) -> Self {
-                $t { inner, context }
-            }
-            /// The wrapped writer.
-            pub fn get_ref(&self) -> &W {
-                &self.inner
-            }
-            /// The wrapped writer, mutably.
-            pub fn get_mut(&mut self) -> &mut W {
-                &mut self.inner
-            }
-            /// Unwraps the writer.
-            pub fn into_inner(self) -> W {
-                self.inner
-            }
-        }
-    };
+impl<W> EmbeddedIoSink<W> {
+    /// Wraps `inner`; `context` says where it may be written from.
+    pub const fn new(inner: W, context: SinkContext) -> Self {
+        EmbeddedIoSink { inner, context }
+    }
 }
-wrapper_methods!(EmbeddedIoSink);
-wrapper_methods!(EmbeddedIoReadySink);
+
+impl<W> EmbeddedIoReadySink<W> {
+    /// Wraps `inner`; `context` says where it may be written from.
+    pub const fn new(inner: W, context: SinkContext) -> Self {
+        EmbeddedIoReadySink { inner, context }
+    }
+}
+
+inner_accessors!(EmbeddedIoSink);
+inner_accessors!(EmbeddedIoReadySink);
 
 fn write_some<W: Write>(w: &mut W, bytes: &[u8]) -> Result<usize, SinkError> {
     if bytes.is_empty() {

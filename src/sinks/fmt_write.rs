@@ -41,19 +41,9 @@ impl<W> FmtSink<W> {
             split_len: 0,
         }
     }
-    /// The wrapped writer.
-    pub fn get_ref(&self) -> &W {
-        &self.inner
-    }
-    /// The wrapped writer, mutably.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.inner
-    }
-    /// Unwraps the writer (a split character still held is dropped).
-    pub fn into_inner(self) -> W {
-        self.inner
-    }
 }
+
+inner_accessors!(FmtSink);
 
 /// Length of the UTF-8 sequence a leading byte starts (1 for invalid bytes).
 fn utf8_len(lead: u8) -> usize {

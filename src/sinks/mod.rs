@@ -46,6 +46,27 @@
 //! | `Capture` | memory, scriptable (tests) | `std` | when told to |
 //! | [`Frames`] | any sink: asks for raw binary frames (defmt) | — | as the inner sink |
 
+/// `get_ref`, `get_mut` and `into_inner` for an adapter whose wrapped
+/// device is its `inner` field.
+macro_rules! inner_accessors {
+    ($t:ident) => {
+        impl<W> $t<W> {
+            /// The wrapped device.
+            pub fn get_ref(&self) -> &W {
+                &self.inner
+            }
+            /// The wrapped device, mutably.
+            pub fn get_mut(&mut self) -> &mut W {
+                &mut self.inner
+            }
+            /// Unwraps the device.
+            pub fn into_inner(self) -> W {
+                self.inner
+            }
+        }
+    };
+}
+
 #[cfg(any(test, feature = "std"))]
 mod capture;
 #[cfg(feature = "embedded-io-v0.7")]

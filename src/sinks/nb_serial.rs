@@ -39,24 +39,14 @@ pub struct NbSerialSink<S> {
     context: SinkContext,
 }
 
-impl<S> NbSerialSink<S> {
+impl<W> NbSerialSink<W> {
     /// Wraps `inner`; `context` says where it may be written from.
-    pub const fn new(inner: S, context: SinkContext) -> Self {
+    pub const fn new(inner: W, context: SinkContext) -> Self {
         NbSerialSink { inner, context }
     }
-    /// The wrapped transmitter.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-    /// The wrapped transmitter, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-    /// Unwraps the transmitter.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
 }
+
+inner_accessors!(NbSerialSink);
 
 impl<S: serial::Write<u8> + Send> Sink for NbSerialSink<S> {
     fn write(&mut self, bytes: &[u8]) -> Result<usize, SinkError> {

@@ -34,19 +34,9 @@ impl<W> StdIoSink<W> {
     pub const fn new(inner: W, context: SinkContext) -> Self {
         StdIoSink { inner, context }
     }
-    /// The wrapped writer.
-    pub fn get_ref(&self) -> &W {
-        &self.inner
-    }
-    /// The wrapped writer, mutably.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.inner
-    }
-    /// Unwraps the writer.
-    pub fn into_inner(self) -> W {
-        self.inner
-    }
 }
+
+inner_accessors!(StdIoSink);
 
 fn map(e: io::Error) -> SinkError {
     match e.kind() {
