@@ -116,6 +116,20 @@ impl<const SIZE: usize> Frame<SIZE> {
     }
 }
 
+impl<const SIZE: usize> Frame<SIZE> {
+    /// Runs one encoder step, appending its output to the buffer.
+    fn step(&mut self, op: impl FnOnce(&mut defmt::Encoder, &mut dyn FnMut(&[u8]))) {
+        let Frame {
+            encoder,
+            buf,
+            len,
+            overflow,
+            ..
+        } = self;
+        op(encoder, &mut |b: &[u8]| push(buf, len, overflow, b));
+    }
+}
+
 /// Appends encoder output to a frame buffer (or marks it overflowed).
 fn push(buf: &mut [u8], len: &mut usize, overflow: &mut bool, bytes: &[u8]) {
     if *overflow {
@@ -293,14 +307,7 @@ impl<const FRAMES: usize, const SIZE: usize> FramePool<FRAMES, SIZE> {
                     // Nobody else can enter a slot just claimed.
                     slot.enter(|f| {
                         *f = Frame::new();
-                        let Frame {
-                            encoder,
-                            buf,
-                            len,
-                            overflow,
-                            ..
-                        } = f;
-                        encoder.start_frame(|b| push(buf, len, overflow, b));
+                        f.step(|e, out| e.start_frame(out));
                     });
                     // Ordering: Relaxed; nested is reset before the tag is
                     // published, in this context's program order.
@@ -327,14 +334,7 @@ impl<const FRAMES: usize, const SIZE: usize> FramePool<FRAMES, SIZE> {
         }
         slot.enter(|f| {
             f.raw += bytes.len();
-            let Frame {
-                encoder,
-                buf,
-                len,
-                overflow,
-                ..
-            } = f;
-            encoder.write(bytes, |b| push(buf, len, overflow, b));
+            f.step(|e, out| e.write(bytes, out));
         });
     }
 
@@ -353,19 +353,12 @@ impl<const FRAMES: usize, const SIZE: usize> FramePool<FRAMES, SIZE> {
             return false;
         }
         let end = slot.enter(|f| {
-            let Frame {
-                encoder,
-                buf,
-                len,
-                overflow,
-                raw,
-            } = f;
-            encoder.end_frame(|b| push(buf, len, overflow, b));
-            if *raw == 0 {
+            f.step(|e, out| e.end_frame(out));
+            if f.raw == 0 {
                 End::Empty // acquire/release with nothing logged (defmt::flush)
-            } else if *overflow {
+            } else if f.overflow {
                 End::TooLong
-            } else if store(&buf[..*len]) {
+            } else if store(&f.buf[..f.len]) {
                 End::Stored
             } else {
                 End::NotStored
