@@ -66,7 +66,7 @@ run() {
     CAP=$cap
 }
 
-FLOOD=(--require thr@t0 --require tick@irq15 --require sw@irq1 --require hi@irq19)
+FLOOD=(--require thr@t0 --require tick@systick --require sw@irq1 --require hi@irq19)
 PANIC=(--require thr@t0 --require sw@irq1 --panic boom --replay)
 
 step "QEMU runs"

@@ -56,12 +56,27 @@ impl Caller {
             id,
         }
     }
-    /// An interrupt-context caller.
+    /// An interrupt-context caller: a device interrupt (NVIC IRQ number,
+    /// PLIC source, ...). Numbers above [`ContextId::MAX_IRQ`] share its id.
     pub const fn interrupt(core: u8, irq: u8) -> Caller {
         Caller {
             class: ContextClass::Interrupt,
             core,
-            id: irq,
+            id: if irq > ContextId::MAX_IRQ {
+                ContextId::MAX_IRQ
+            } else {
+                irq
+            },
+        }
+    }
+    /// An interrupt-context caller running a system exception (Cortex-M
+    /// exception numbers 1–15: NMI, HardFault, SVCall, PendSV, SysTick...),
+    /// kept apart from device interrupts of the same number.
+    pub const fn exception(core: u8, exception: u8) -> Caller {
+        Caller {
+            class: ContextClass::Interrupt,
+            core,
+            id: ContextId::EXCEPTION_BASE + (exception & 0x0f),
         }
     }
     /// Whether this is interrupt context.
@@ -79,6 +94,11 @@ impl Caller {
 pub struct ContextId(pub u8);
 
 impl ContextId {
+    /// Highest device interrupt number with an id of its own.
+    pub const MAX_IRQ: u8 = 111;
+    /// Interrupt ids from here on are system exceptions (id - base).
+    pub const EXCEPTION_BASE: u8 = 112;
+
     /// Whether the record came from interrupt context.
     pub const fn is_interrupt(self) -> bool {
         self.0 & 0x80 != 0
@@ -90,11 +110,26 @@ impl ContextId {
 }
 
 impl core::fmt::Display for ContextId {
+    /// `t3` (thread 3), `irq7` (device interrupt 7), or the name of a
+    /// system exception (`systick`, `pendsv`, `hardfault`, ... / `exc9`).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        if self.is_interrupt() {
-            write!(f, "irq{}", self.id())
-        } else {
-            write!(f, "t{}", self.id())
+        if !self.is_interrupt() {
+            return write!(f, "t{}", self.id());
+        }
+        if self.id() < Self::EXCEPTION_BASE {
+            return write!(f, "irq{}", self.id());
+        }
+        match self.id() - Self::EXCEPTION_BASE {
+            2 => f.write_str("nmi"),
+            3 => f.write_str("hardfault"),
+            4 => f.write_str("memmanage"),
+            5 => f.write_str("busfault"),
+            6 => f.write_str("usagefault"),
+            11 => f.write_str("svcall"),
+            12 => f.write_str("debugmon"),
+            14 => f.write_str("pendsv"),
+            15 => f.write_str("systick"),
+            n => write!(f, "exc{n}"),
         }
     }
 }
@@ -157,9 +192,10 @@ impl Platform for StdThreads {
 }
 
 /// Single-core Cortex-M (feature `cortex-m`, ARM targets only): interrupt
-/// context when IPSR is non-zero, id = exception number - 16 for interrupts
-/// (the exception number itself for system exceptions), core 0. Use it as
-/// the body of [`Platform::caller`].
+/// context when IPSR is non-zero — [`Caller::interrupt`] with the IRQ number
+/// (exception number - 16) for device interrupts, [`Caller::exception`] for
+/// system exceptions (SysTick prints as `systick`, not `irq15`) — core 0.
+/// Use it as the body of [`Platform::caller`].
 #[cfg(all(feature = "cortex-m", target_arch = "arm"))]
 pub fn cortex_m_caller() -> Caller {
     let ipsr: u32;
@@ -171,8 +207,34 @@ pub fn cortex_m_caller() -> Caller {
     if exc == 0 {
         Caller::thread(0, 0)
     } else if exc >= 16 {
-        Caller::interrupt(0, (exc - 16) as u8)
+        Caller::interrupt(0, (exc - 16).min(255) as u8)
     } else {
-        Caller::interrupt(0, exc as u8)
+        Caller::exception(0, exc as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+
+    #[test]
+    fn system_exceptions_and_irqs_of_the_same_number_differ() {
+        let systick = Caller::exception(0, 15).context_id();
+        let irq15 = Caller::interrupt(0, 15).context_id();
+        assert_ne!(systick, irq15);
+        assert_eq!(format!("{systick}"), "systick");
+        assert_eq!(format!("{irq15}"), "irq15");
+        assert_eq!(
+            format!("{}", Caller::exception(0, 3).context_id()),
+            "hardfault"
+        );
+        assert_eq!(format!("{}", Caller::exception(0, 9).context_id()), "exc9");
+        assert_eq!(format!("{}", Caller::thread(0, 4).context_id()), "t4");
+        // IRQ numbers past the id space share the last id, never an exception's.
+        assert_eq!(
+            format!("{}", Caller::interrupt(0, 200).context_id()),
+            "irq111"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Checks what a logbuf firmware printed on its UART.
 //!
 //! Every line the firmware logs is a record rendered by logbuf's line
-//! format, `[    1.234000] INFO  irq15: tick seq=12`, whose payload is one of
+//! format, `[    1.234000] INFO  systick: tick seq=12`, whose payload is one of
 //!
 //! | payload                          | meaning |
 //! |----------------------------------|---------|
@@ -26,7 +26,7 @@
 //!   add up to exactly the missing records (the summary says how many each
 //!   producer issued);
 //! * the producers the scenario requires are present, each always in its
-//!   expected context (`t0`, `irq15`, ...): interrupt-produced lines are there
+//!   expected context (`t0`, `systick`, ...): interrupt-produced lines are there
 //!   and are attributed to the interrupt;
 //! * after a panic: the panic record is present, carries the expected
 //!   message and comes last, the backlog before it is complete (as above);
@@ -42,7 +42,7 @@ use std::fmt;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Spec {
     /// Producers that must appear, each with the context all its records
-    /// must carry (`("tick", "irq15")`).
+    /// must carry (`("tick", "systick")`).
     pub require: Vec<(String, String)>,
     /// The run must end in a panic whose record contains this text.
     pub panic: Option<String>,
@@ -157,6 +157,19 @@ pub const REPLAY_MARKER: &str = "[logbuf] output cut by panic takeover; record r
 
 const LEVELS: [&str; 5] = ["ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"];
 
+/// Names logbuf prints for Cortex-M system exceptions (`ContextId`).
+const EXCEPTIONS: [&str; 9] = [
+    "nmi",
+    "hardfault",
+    "memmanage",
+    "busfault",
+    "usagefault",
+    "svcall",
+    "debugmon",
+    "pendsv",
+    "systick",
+];
+
 /// A parsed line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Line<'a> {
@@ -165,7 +178,7 @@ struct Line<'a> {
     payload: &'a str,
 }
 
-/// Splits `[    1.234000] INFO  irq15: payload`; `None` if the prefix is
+/// Splits `[    1.234000] INFO  systick: payload`; `None` if the prefix is
 /// not exactly logbuf's line format.
 fn parse_line(text: &str) -> Option<Line<'_>> {
     let rest = text.strip_prefix('[')?;
@@ -184,6 +197,8 @@ fn parse_line(text: &str) -> Option<Line<'_>> {
     }
     let (context, payload) = rest[6..].split_once(": ")?;
     let ok_ctx = context == "logbuf"
+        || EXCEPTIONS.contains(&context)
+        || number(context.strip_prefix("exc").unwrap_or("")).is_some()
         || number(context.strip_prefix("irq").unwrap_or("")).is_some()
         || number(context.strip_prefix('t').unwrap_or("")).is_some();
     ok_ctx.then_some(Line {
@@ -236,6 +251,11 @@ fn line_prefix(frag: &str) -> bool {
         None => (rest, None),
     };
     let ctx_ok = "logbuf".starts_with(ctx)
+        || EXCEPTIONS.iter().any(|e| e.starts_with(ctx))
+        || "exc".starts_with(ctx)
+        || ctx
+            .strip_prefix("exc")
+            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
         || "irq".starts_with(ctx)
         || ctx
             .strip_prefix("irq")

@@ -16,7 +16,7 @@ const LOST_CUT: &str = include_str!("../fixtures/unplug-lost-cut.txt");
 fn flood() -> Spec {
     let require = [
         ("thr", "t0"),
-        ("tick", "irq15"),
+        ("tick", "systick"),
         ("sw", "irq1"),
         ("hi", "irq19"),
     ];
@@ -237,8 +237,8 @@ fn interrupt_producers_and_their_context_are_required() {
     // A tick record attributed to thread mode.
     let mut l = lines(FLOOD_M3);
     let i = middle_record(&l, "tick");
-    l[i] = l[i].replace("irq15: tick", "t0: tick");
-    rejects(&join(&l), &flood(), "logged from t0 here but from irq15");
+    l[i] = l[i].replace("systick: tick", "t0: tick");
+    rejects(&join(&l), &flood(), "logged from t0 here but from systick");
 }
 
 #[test]
@@ -392,8 +392,8 @@ fn cut_fragments_must_be_line_prefixes() {
         "[    0.046000] ",
         "[    0.046000] IN",
         "[    0.046000] INFO  ir",
-        "[    0.046000] INFO  irq15",
-        "[    0.046000] INFO  irq15: ti",
+        "[    0.046000] INFO  systick",
+        "[    0.046000] INFO  systick: ti",
         "[    0.046000] INFO  t0: thr seq",
         "[    0.046000] WARN  logbuf: 3 mess",
     ] {
@@ -437,13 +437,13 @@ fn line_format_is_exact() {
 fn arguments() {
     let args = |s: &str| -> Vec<String> { s.split(' ').map(str::to_string).collect() };
     let (file, spec) = parse_args(&args(
-        "cap.txt --require tick@irq15 --panic boom --replay --wcet 10,1000 --wcet-factor 1.5",
+        "cap.txt --require tick@systick --panic boom --replay --wcet 10,1000 --wcet-factor 1.5",
     ))
     .unwrap();
     assert_eq!(file, "cap.txt");
     assert_eq!(
         spec.require,
-        vec![("tick".to_string(), "irq15".to_string())]
+        vec![("tick".to_string(), "systick".to_string())]
     );
     assert_eq!(spec.panic.as_deref(), Some("boom"));
     assert!(spec.replay);

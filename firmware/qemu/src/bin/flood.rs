@@ -6,7 +6,7 @@
 //! | producer | context                   | priority | records |
 //! |----------|---------------------------|----------|---------|
 //! | `hi`     | Timer0A (IRQ 19, `irq19`) | highest  | 1 per time-out |
-//! | `tick`   | SysTick (`irq15`)         | 2nd      | 1 per tick; pends `sw` |
+//! | `tick`   | SysTick (`systick`)         | 2nd      | 1 per tick; pends `sw` |
 //! | `sw`     | GPIO B (IRQ 1, `irq1`)    | 3rd      | 2 per pend; every [`BURST_EVERY`] ticks a burst of [`BURST`] (more than the ring holds) |
 //! | printer  | GPIO C (IRQ 2)            | lowest   | prints, no budget |
 //! | `thr`    | thread mode (`t0`)        | -        | [`THREAD_RECORDS`] per phase |
