@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 
-pub const SLOTS: usize = 32;
+pub const SLOTS: usize = 64;
 
 pub static CLOCK: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
 pub static WAKES: [AtomicU32; SLOTS] = [const { AtomicU32::new(0) }; SLOTS];
