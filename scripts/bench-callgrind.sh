@@ -72,10 +72,21 @@ for kind in lines bare frames; do
 done
 
 if [ "$annotate" = 1 ]; then
-    for f in store.logbuf fmt.logbuf drain.lines drain.frames; do
+    # Inclusive instructions per call (per record for drains) of the
+    # functions that are left after inlining, largest first. A function
+    # inlined from several files is listed once, with its largest part.
+    for run in "store.logbuf $N" "fmt.logbuf $N" "drain.frames $(( DRAINS * 64 ))" "drain.lines $(( DRAINS * 64 ))"; do
+        set -- $run
         echo
-        echo "==== callgrind_annotate --inclusive=yes: $f (totals over the run) ===="
-        callgrind_annotate --inclusive=yes --threshold=99 "$OUT/$f" 2>/dev/null \
-            | sed -n '/^Ir/,$p' | head -25
+        echo "#### $1: inclusive instructions per ${1%%.*} call$( [ "${1%%.*}" = drain ] && echo ", per record")"
+        echo
+        echo '```'
+        callgrind_annotate --inclusive=yes --auto=no "$OUT/$1" 2>/dev/null \
+            | grep -E '^ *[0-9,]+ \(' \
+            | sed -E 's/^ *([0-9,]+) \([^)]*\) +/\1 /; s/^([0-9,]+) [^:]*:/\1 /; s/ \[[^]]*\]$//' \
+            | grep -vE '^[0-9,]+ (PROGRAM TOTALS|main|\(below main\)|std::|core::ops::function|__libc|callgrind_store::(main|cg_)|<callgrind_store::Run|0x0)' \
+            | awk -v n="$2" '{ v = $1; gsub(",", "", v); $1 = ""; printf "%9.1f %s\n", v / n, $0 }' \
+            | sort -rn | awk '{ v = $1; $1 = "" } !seen[$0]++ { printf "%9s %s\n", v, $0 }' | head -12
+        echo '```'
     done
 fi

@@ -1,4 +1,4 @@
-//! One log call through logbuf: stored in a 1 KiB ring (the size of
+//! One `info!` through logbuf: stored in a 1 KiB ring (the size of
 //! defmt-rtt's buffer), printed as a text line to a UART sink by the
 //! printer (here the main loop).
 #![no_std]
@@ -7,7 +7,7 @@
 use cortex_m_rt::entry;
 use logbuf::console::{cortex_m_caller, Caller, Config, Logger, Platform};
 use logbuf::sinks::Sink;
-use logbuf::{Level, LevelFilter};
+use logbuf::LevelFilter;
 use logbuf_footprint::{sensor, Uart};
 use panic_halt as _;
 
@@ -45,7 +45,7 @@ fn main() -> ! {
     let uart = cortex_m::singleton!(: UartSink = UartSink(Uart)).unwrap();
     let _ = LOG.add_console(uart, LevelFilter::Info);
     let (temp, id) = (sensor() as i32, sensor());
-    LOG.log(Level::Info, format_args!("temp={} id={}", temp, id));
+    logbuf::info!(LOG, "temp={} id={}", temp, id);
     loop {
         LOG.printer();
         cortex_m::asm::wfi();
