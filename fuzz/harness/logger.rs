@@ -1,0 +1,879 @@
+//! A whole logger under arbitrary operations: log calls of every kind and
+//! size from thread and interrupt context, printer / emergency / panic
+//! flushes, a console lock held by a "preempted" owner, writers cut
+//! mid-record, a clock that jumps or runs backwards, scripted sinks that
+//! would block, fail, take a few bytes, take nothing, claim too much, or log
+//! from inside `write`, and warm reboots through `Logger::recover_in_place`
+//! (the first one on arbitrary RAM).
+//!
+//! At every settle point (sinks healthy again, printer run to idle) each
+//! console must account for every record (I2): printed, filtered, missed
+//! and failed add up to the records committed since it was added, every
+//! loss is announced, every writer-side drop counted; and its output must
+//! be the records themselves, in order, byte for byte (self-checking
+//! payloads), with previous-boot and cut-writer records marked.
+
+use super::{pattern, payload_len, Input, MAX_OPS};
+use logbuf::console::{
+    Attempt, Budget, Caller, Config, ContextId, LineFormat, Logger, Owner, Platform, PrinterStatus,
+    Priority, LINE_MAX,
+};
+use logbuf::ring::{Flags, Grant, RecordMeta, Recovery};
+use logbuf::sinks::{RecordFormat, Sink, SinkError};
+use logbuf::{Level, LevelFilter};
+use std::cell::{Cell, RefCell};
+use std::mem::MaybeUninit;
+use std::rc::Rc;
+
+const WORDS: usize = 512;
+const SLOTS: usize = 16;
+const CONSOLES: usize = 2;
+type Log = Logger<Board, WORDS, SLOTS, CONSOLES>;
+const MAX_PAYLOAD: usize = (WORDS - 3) * 4;
+
+// ---------------------------------------------------------------- platform
+
+thread_local! {
+    static CALLER: Cell<Caller> = const { Cell::new(Caller::thread(0, 0)) };
+    static CLOCK: Cell<u64> = const { Cell::new(0) };
+    static STEP: Cell<i64> = const { Cell::new(1) };
+    static SINKS: RefCell<[Script; CONSOLES]> = RefCell::new(Default::default());
+    /// What a sink does when its script says "log from inside write".
+    static NESTED: RefCell<Option<Hook>> = RefCell::new(None);
+}
+
+/// Run by a sink whose script says "act from inside `write`".
+type Hook = Box<dyn FnMut(u8)>;
+
+/// The scripted platform: caller and clock are thread-locals.
+pub struct Board;
+
+impl Platform for Board {
+    fn caller() -> Caller {
+        CALLER.get()
+    }
+    fn now() -> u64 {
+        // The clock moves by STEP on every reading, backwards if negative.
+        let t = CLOCK.get();
+        CLOCK.set(t.wrapping_add_signed(STEP.get()));
+        t
+    }
+    fn wake_printer() {}
+}
+
+// ------------------------------------------------------------------- sinks
+
+#[derive(Default)]
+struct Script {
+    out: Vec<u8>,
+    /// Output lengths at which a write failed (what was sent of that unit
+    /// is abandoned by the console).
+    fails: Vec<usize>,
+    chunk: usize,
+    /// Writes that succeed before `block_next` / `fail_next` / `zero_next`
+    /// apply (so a unit can stop part-way).
+    pass_next: u32,
+    block_next: u32,
+    fail_next: u32,
+    zero_next: u32,
+    block_always: bool,
+    fail_always: bool,
+    any_context: bool,
+    frames: bool,
+    overclaim: bool,
+    nested: u32,
+    nested_kind: u8,
+}
+
+struct FuzzSink<const I: usize>;
+
+impl<const I: usize> Sink for FuzzSink<I> {
+    fn write(&mut self, bytes: &[u8]) -> Result<usize, SinkError> {
+        let nested = SINKS.with(|s| {
+            let s = &mut s.borrow_mut()[I];
+            (s.nested > 0).then(|| {
+                s.nested -= 1;
+                s.nested_kind
+            })
+        });
+        if let Some(kind) = nested {
+            let hook = NESTED.with(|n| n.borrow_mut().take());
+            if let Some(mut hook) = hook {
+                hook(kind);
+                NESTED.with(|n| *n.borrow_mut() = Some(hook));
+            }
+        }
+        SINKS.with(|s| {
+            let s = &mut s.borrow_mut()[I];
+            if s.pass_next > 0 {
+                s.pass_next -= 1;
+            } else if s.fail_always || s.fail_next > 0 {
+                s.fail_next = s.fail_next.saturating_sub(1);
+                s.fails.push(s.out.len());
+                return Err(SinkError::Failed);
+            } else if s.block_always || s.block_next > 0 {
+                s.block_next = s.block_next.saturating_sub(1);
+                return Err(SinkError::WouldBlock);
+            } else if s.zero_next > 0 {
+                s.zero_next -= 1;
+                return Ok(0);
+            }
+            let n = if s.chunk == 0 {
+                bytes.len()
+            } else {
+                bytes.len().min(s.chunk)
+            };
+            s.out.extend_from_slice(&bytes[..n]);
+            // A sink may claim more than it was given; never fewer than it took.
+            Ok(if s.overclaim && n == bytes.len() {
+                n + 3
+            } else {
+                n
+            })
+        })
+    }
+    fn any_context(&self) -> bool {
+        SINKS.with(|s| s.borrow()[I].any_context)
+    }
+    fn format(&self) -> RecordFormat {
+        if SINKS.with(|s| s.borrow()[I].frames) {
+            RecordFormat::Frames
+        } else {
+            RecordFormat::Lines
+        }
+    }
+}
+
+fn sink_for(i: usize) -> &'static mut dyn Sink {
+    // Zero-sized: leaking the box allocates nothing.
+    match i {
+        0 => Box::leak(Box::new(FuzzSink::<0>)),
+        _ => Box::leak(Box::new(FuzzSink::<1>)),
+    }
+}
+
+// ------------------------------------------------------------------- model
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EState {
+    /// Committed in the ring.
+    Stored,
+    /// Reserved by a grant still held.
+    Held,
+    /// Reserved by a writer a reset cut: recovered as incomplete.
+    Abandoned,
+    /// The ring refused it (counted as lost).
+    Dropped,
+    /// Below the logger's level: never stored, not a loss.
+    Off,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    boot: u32,
+    level: Level,
+    ctx: u8,
+    /// The payload as stored.
+    text: Vec<u8>,
+    binary: bool,
+    truncated: bool,
+    state: EState,
+}
+
+impl Entry {
+    fn occupies_slot(&self) -> bool {
+        matches!(
+            self.state,
+            EState::Stored | EState::Held | EState::Abandoned
+        )
+    }
+}
+
+struct ConsoleModel {
+    frames: bool,
+    /// Records the ring held when the console was added (it starts there).
+    held_at_add: u64,
+    /// Entries at the time it was added.
+    added_at: usize,
+    /// Next entry its output may match.
+    next: usize,
+    /// Record lines matched, notices summed (text consoles).
+    lines: u64,
+    notices: u64,
+}
+
+struct Model {
+    entries: Vec<Entry>,
+    boot: u32,
+    next_id: u32,
+    level: LevelFilter,
+    /// Known losses (drops of calls whose result we saw).
+    known_drops: u32,
+    consoles: Vec<ConsoleModel>,
+    /// The ring's records are known (not recovered from arbitrary RAM).
+    known: bool,
+}
+
+type Shared = Rc<RefCell<Model>>;
+
+fn text_payload(boot: u32, id: u32, len: usize) -> Vec<u8> {
+    let head = format!("<{boot}.{id}.{len}>");
+    let mut v: Vec<u8> = head.into_bytes();
+    v.truncate(len);
+    while v.len() < len {
+        v.push(b'a' + pattern(id, v.len()) % 26);
+    }
+    v
+}
+
+fn binary_payload(id: u32, len: usize) -> Vec<u8> {
+    // A unique, zero-free header so frames can be told apart in the stream.
+    let len = if len == 0 { 0 } else { len.max(5) };
+    (0..len)
+        .map(|i| match i {
+            0 => 0xb5,
+            1..=4 => ((id >> (7 * (i - 1))) & 0x7f) as u8 | 0x80,
+            _ => pattern(id, i) | 1,
+        })
+        .collect()
+}
+
+/// How a log call hands its record over.
+#[derive(Clone, Copy)]
+enum Call {
+    Fmt,
+    Literal,
+    Deferred,
+    Bytes,
+    Binary,
+    Panic,
+}
+
+const LITERAL: &str = "<static literal record>";
+
+/// One log call of `len` bytes, checked: stored or counted as lost.
+fn log_call(log: &'static Log, model: &Shared, call: Call, level: Level, len: usize) {
+    let (idx, payload, lost_before, drops_before) = {
+        let mut m = model.borrow_mut();
+        let id = m.next_id;
+        m.next_id += 1;
+        let payload = match call {
+            Call::Literal => LITERAL.as_bytes().to_vec(),
+            Call::Binary => binary_payload(id, len),
+            _ => text_payload(m.boot, id, len),
+        };
+        let stored = payload[..payload.len().min(MAX_PAYLOAD)].to_vec();
+        let enabled = m.level.allows(level) || matches!(call, Call::Panic);
+        let level = if matches!(call, Call::Panic) {
+            Level::Error
+        } else {
+            level
+        };
+        let entry = Entry {
+            boot: m.boot,
+            level,
+            ctx: CALLER.get().context_id().0,
+            truncated: payload.len() > MAX_PAYLOAD,
+            text: stored,
+            binary: matches!(call, Call::Binary),
+            state: if enabled { EState::Stored } else { EState::Off },
+        };
+        m.entries.push(entry);
+        (
+            m.entries.len() - 1,
+            payload,
+            log.ring().lost().total(),
+            m.known_drops,
+        )
+    };
+    let text = std::str::from_utf8(&payload).unwrap_or("");
+    let returned = match call {
+        Call::Fmt => Some(log.log(level, format_args!("{text}"))),
+        Call::Literal => Some(log.log(level, format_args!("<static literal record>"))),
+        Call::Deferred => Some(log.log_deferred(level, format_args!("{text}"))),
+        Call::Bytes => Some(log.log_bytes(RecordMeta::new(level), &payload)),
+        Call::Binary => Some(log.log_bytes(RecordMeta::new(level).flags(Flags::BINARY), &payload)),
+        Call::Panic => {
+            // SAFETY: single-threaded and called from the top level only:
+            // no owner is displaced mid-record, nothing else runs after.
+            unsafe { log.panic_flush(format_args!("{text}")) };
+            None
+        }
+    };
+    let mut m = model.borrow_mut();
+    let nested_drops = m.known_drops - drops_before;
+    let lost = log.ring().lost().total().wrapping_sub(lost_before) - nested_drops;
+    let e = &mut m.entries[idx];
+    if e.state == EState::Off {
+        assert_eq!(returned, Some(false), "a disabled level was stored");
+        assert_eq!(lost, 0, "a disabled level counted as lost");
+        return;
+    }
+    assert!(lost <= 1, "one call lost {lost} records");
+    if lost == 1 {
+        e.state = EState::Dropped;
+        m.known_drops += 1;
+    }
+    if let Some(r) = returned {
+        assert_eq!(r, lost == 0, "log call result vs lost count");
+    }
+}
+
+// ---------------------------------------------------------------- checking
+
+fn expected_line(e: &Entry, boot: u32) -> String {
+    let mut t = format!("{:<5} {}: ", e.level.as_str(), ContextId(e.ctx));
+    if e.boot < boot {
+        t.push_str("(previous boot) ");
+    }
+    if e.binary {
+        t.push_str(&format!("<{}-byte binary record>", e.text.len()));
+        return t;
+    }
+    let shown = &e.text[..e.text.len().min(LINE_MAX)];
+    t.push_str(&String::from_utf8_lossy(shown));
+    if e.text.len() > LINE_MAX {
+        t.push_str(&format!(" [+{} bytes]", e.text.len() - LINE_MAX));
+    }
+    if e.truncated {
+        t.push_str(" [truncated]");
+    }
+    t
+}
+
+/// Checks a text console's output since the last settle.
+fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
+    // A failed write abandons the unit in progress: drop its partial line.
+    let mut text = Vec::new();
+    let mut from = 0;
+    for &f in fails {
+        let seg = &out[from..f];
+        let keep = seg.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        text.extend_from_slice(&seg[..keep]);
+        from = f;
+    }
+    text.extend_from_slice(&out[from..]);
+    let text = String::from_utf8_lossy(&text).into_owned();
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "a settled console ends its last line: {text:?}"
+    );
+    for line in text.lines() {
+        if let Some(rest) = line.strip_suffix(" messages dropped") {
+            let n: u64 = rest.rsplit(' ').next().unwrap().parse().unwrap();
+            assert!(rest.contains("WARN  logbuf: "), "{line}");
+            c.notices += n;
+            continue;
+        }
+        if line.ends_with(" [cut]") {
+            continue; // a record overwritten while it was being printed
+        }
+        let found = (c.next..m.entries.len()).find(|&k| {
+            let e = &m.entries[k];
+            match e.state {
+                EState::Stored => line.ends_with(&expected_line(e, m.boot)),
+                EState::Abandoned => {
+                    let head = format!(
+                        "{:<5} {}: (previous boot) ",
+                        e.level.as_str(),
+                        ContextId(e.ctx)
+                    );
+                    e.boot < m.boot && line.contains(&head) && line.ends_with(" [incomplete]")
+                }
+                _ => false,
+            }
+        });
+        let Some(k) = found else {
+            panic!(
+                "console printed a line matching no record from #{}: {line:?}",
+                c.next
+            );
+        };
+        c.next = k + 1;
+        c.lines += 1;
+    }
+}
+
+/// Checks a frame console's output since the last settle.
+fn check_frames(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
+    let frame = |k: usize| -> Option<&[u8]> {
+        let e = &m.entries[k];
+        (e.binary && e.state == EState::Stored && !e.text.is_empty())
+            .then(|| &e.text[..e.text.len().min(LINE_MAX)])
+    };
+    let mut p = 0;
+    while p < out.len() {
+        let next_fail = fails.iter().copied().find(|&f| f > p);
+        let end = next_fail.unwrap_or(out.len());
+        let here = &out[p..end];
+        // A whole frame.
+        if let Some(k) =
+            (c.next..m.entries.len()).find(|&k| frame(k).is_some_and(|f| here.starts_with(f)))
+        {
+            p += frame(k).unwrap().len();
+            c.next = k + 1;
+            c.lines += 1;
+            continue;
+        }
+        // A frame cut short: by a failed write, or by an overwrite (then a
+        // terminator follows).
+        let cut = (c.next..m.entries.len()).find_map(|k| {
+            let f = frame(k)?;
+            if next_fail.is_some() && here.len() < f.len() && f.starts_with(here) {
+                return Some((k, here.len()));
+            }
+            (1..f.len().min(here.len())).rev().find_map(|l| {
+                let rest = &here[l..];
+                let term = [&b"\0"[..], &b" [cut]\n"[..]]
+                    .into_iter()
+                    .find(|t| rest.starts_with(t))?;
+                (f[..l] == here[..l]).then_some((k, l + term.len()))
+            })
+        });
+        let Some((k, used)) = cut else {
+            panic!(
+                "frame console printed bytes matching no record from #{}: {:?}",
+                c.next,
+                &here[..here.len().min(40)]
+            );
+        };
+        p += used;
+        c.next = k + 1;
+    }
+}
+
+// ------------------------------------------------------------------ runner
+
+/// Runs one program on a logger.
+pub fn run(data: &[u8]) {
+    let mut inp = Input::new(data);
+    CALLER.set(Caller::thread(0, 1));
+    CLOCK.set(0);
+    STEP.set(1);
+    SINKS.with(|s| *s.borrow_mut() = Default::default());
+    NESTED.with(|n| *n.borrow_mut() = None);
+    let config = config_from(&mut inp);
+    let model: Shared = Rc::new(RefCell::new(Model {
+        entries: Vec::new(),
+        boot: 0,
+        next_id: 1,
+        level: LevelFilter::Trace,
+        known_drops: 0,
+        consoles: Vec::new(),
+        known: true,
+    }));
+    // Power-on RAM.
+    let mut mem: Box<MaybeUninit<Log>> = Box::new_uninit();
+    let bytes = mem.as_mut_ptr() as *mut u8;
+    let mut x = inp.u32() | 1;
+    let fill = inp.byte() % 3;
+    for i in 0..std::mem::size_of::<Log>() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let b = match fill {
+            0 => 0,
+            1 => x as u8,
+            _ => 0xff,
+        };
+        // SAFETY: i is inside the allocation.
+        unsafe { bytes.add(i).write(b) };
+    }
+    let mut ops = 0;
+    loop {
+        let raw = Box::into_raw(mem);
+        // SAFETY: `raw` is a live allocation only this boot uses; every
+        // reference derived from it is gone before it is freed below.
+        let mem_ref: &'static mut MaybeUninit<Log> = unsafe { &mut *raw };
+        // SAFETY: first use of this memory in this boot, one context.
+        let (log, rep) = unsafe { Log::recover_in_place(mem_ref, config) };
+        let reboot = run_boot(log, rep, &model, &mut inp, &mut ops);
+        NESTED.with(|n| *n.borrow_mut() = None);
+        if !reboot {
+            // SAFETY: nothing refers to the logger any more.
+            drop(unsafe { Box::from_raw(raw) });
+            break;
+        }
+        // Warm reset: the next boot finds this boot's RAM.
+        let mut next: Box<MaybeUninit<Log>> = Box::new_uninit();
+        // SAFETY: both are allocations of one `Log`; a plain byte copy.
+        unsafe { std::ptr::copy_nonoverlapping(raw as *const Log, next.as_mut_ptr(), 1) };
+        // SAFETY: nothing refers to the old logger any more.
+        drop(unsafe { Box::from_raw(raw) });
+        mem = next;
+    }
+}
+
+fn budget_from(inp: &mut Input) -> Budget {
+    match inp.byte() % 5 {
+        0 => Budget::UNLIMITED,
+        1 => Budget::NONE,
+        2 => Budget::records(1 + inp.below(4) as u32),
+        3 => Budget::records(1 + inp.below(8) as u32).with_bytes(1 + inp.u16() as u32 % 300),
+        _ => Budget::records(50).with_ticks(1 + inp.below(50) as u64),
+    }
+}
+
+fn config_from(inp: &mut Input) -> Config {
+    Config {
+        thread_budget: budget_from(inp),
+        irq_budget: budget_from(inp),
+        direct_print: inp.byte() % 4 != 0,
+        waiter_spins: inp.below(4) as u32,
+        handoff_to_irq: inp.flag(),
+        printer_takeover: inp.flag(),
+        emergency_spins: inp.below(4) as u32,
+        panic_spins: inp.below(4) as u32,
+        line: LineFormat::DEFAULT.with_ticks_per_second(match inp.byte() % 3 {
+            0 => 1,
+            1 => 1000,
+            _ => 1_000_000,
+        }),
+    }
+}
+
+fn level_from(inp: &mut Input) -> Level {
+    Level::from_bits(1 + inp.below(5) as u8).unwrap()
+}
+
+fn filter_from(inp: &mut Input) -> LevelFilter {
+    match inp.byte() % 8 {
+        0 => LevelFilter::Off,
+        1 => LevelFilter::Error,
+        2 => LevelFilter::Warn,
+        3 => LevelFilter::Info,
+        4 => LevelFilter::Debug,
+        _ => LevelFilter::Trace,
+    }
+}
+
+/// One boot; returns whether it ended in a warm reset.
+fn run_boot(
+    log: &'static Log,
+    rep: Recovery,
+    model: &Shared,
+    inp: &mut Input,
+    ops: &mut usize,
+) -> bool {
+    check_recovery(log, rep, model);
+    model.borrow_mut().level = LevelFilter::Trace; // a boot starts at Trace
+                                                   // Consoles start fresh every boot.
+    let consoles = 1 + inp.below(CONSOLES);
+    for i in 0..consoles {
+        let frames = inp.byte() % 3 == 0;
+        SINKS.with(|s| {
+            s.borrow_mut()[i] = Script {
+                any_context: inp.byte() % 4 != 0,
+                frames,
+                ..Script::default()
+            }
+        });
+        let held = log.ring().newest().seq() - log.ring().oldest().seq();
+        let mut m = model.borrow_mut();
+        let added_at = m.entries.len();
+        // The console starts at the oldest record held: the last `held`
+        // entries that took a sequence number.
+        let mut next = added_at;
+        let mut n = 0;
+        while n < held && next > 0 {
+            next -= 1;
+            n += m.entries[next].occupies_slot() as u64;
+        }
+        m.consoles.push(ConsoleModel {
+            frames,
+            held_at_add: held,
+            added_at,
+            next,
+            lines: 0,
+            notices: 0,
+        });
+        drop(m);
+        assert_eq!(
+            log.add_console(sink_for(i), LevelFilter::Trace),
+            Ok(i),
+            "add console {i}"
+        );
+    }
+    // Sinks that log from inside `write` do it as an interrupt on the
+    // caller's core.
+    let (log2, model2) = (log, model.clone());
+    NESTED.with(|n| {
+        *n.borrow_mut() = Some(Box::new(move |kind: u8| {
+            let outer = CALLER.get();
+            CALLER.set(Caller::interrupt(outer.core, 9));
+            match kind % 5 {
+                0 => log_call(log2, &model2, Call::Fmt, Level::Debug, 12),
+                1 => log_call(log2, &model2, Call::Deferred, Level::Info, 30),
+                2 => log_call(log2, &model2, Call::Binary, Level::Warn, 9),
+                3 => {
+                    log2.printer();
+                }
+                _ => {
+                    log2.emergency_flush();
+                }
+            }
+            CALLER.set(outer);
+        }))
+    });
+    let mut grants: Vec<(Grant<'static, WORDS, SLOTS>, usize)> = Vec::new();
+    let mut stale: Option<Owner> = None;
+    while !inp.is_empty() && *ops < MAX_OPS {
+        *ops += 1;
+        match inp.byte() % 16 {
+            0..=4 => {
+                let call = match inp.byte() % 8 {
+                    0 | 1 => Call::Fmt,
+                    2 => Call::Literal,
+                    3 => Call::Deferred,
+                    4 => Call::Bytes,
+                    _ => Call::Binary,
+                };
+                let level = level_from(inp);
+                let len = payload_len(inp, MAX_PAYLOAD);
+                log_call(log, model, call, level, len);
+            }
+            5 => {
+                let st = log.printer();
+                if stale.is_none() && st == PrinterStatus::Busy {
+                    panic!("printer busy with no owner around");
+                }
+            }
+            6 => {
+                log.emergency_flush();
+            }
+            7 if inp.byte() % 8 == 0 => {
+                let len = payload_len(inp, MAX_PAYLOAD);
+                log_call(log, model, Call::Panic, Level::Error, len);
+            }
+            8 => {
+                let i = inp.below(consoles);
+                SINKS.with(|s| {
+                    let s = &mut s.borrow_mut()[i];
+                    match inp.byte() % 10 {
+                        0 => s.chunk = inp.below(12),
+                        1 if s.chunk > 0 => s.pass_next = 1 + inp.below(4) as u32,
+                        1 => s.block_next = inp.below(6) as u32,
+                        2 => s.fail_next = inp.below(3) as u32,
+                        3 => s.zero_next = inp.below(6) as u32,
+                        4 => s.block_always = !s.block_always,
+                        5 => s.fail_always = !s.fail_always,
+                        6 => s.any_context = !s.any_context,
+                        7 => s.overclaim = !s.overclaim,
+                        _ => {
+                            s.nested = inp.below(4) as u32;
+                            s.nested_kind = inp.byte();
+                        }
+                    }
+                });
+            }
+            9 => match inp.byte() % 4 {
+                0 => STEP.set(inp.byte() as i8 as i64),
+                1 => STEP.set(-(inp.u16() as i64)),
+                2 => CLOCK.set(inp.u32() as u64 * inp.u32() as u64),
+                _ => CLOCK.set(0),
+            },
+            10 => {
+                let core = inp.below(2) as u8;
+                let id = inp.byte();
+                CALLER.set(if inp.flag() {
+                    Caller::interrupt(core, id)
+                } else {
+                    Caller::thread(core, id)
+                });
+            }
+            11 => {
+                if inp.flag() {
+                    let f = filter_from(inp);
+                    log.set_level(f);
+                    model.borrow_mut().level = f;
+                } else {
+                    log.set_console_level(inp.below(consoles), filter_from(inp));
+                }
+            }
+            12 => match stale.take() {
+                // A log call preempted between records while it owns the
+                // consoles; later it resumes and leaves.
+                None => {
+                    if let Attempt::Acquired(o) =
+                        log.lock()
+                            .acquire_or_mark(CALLER.get(), Priority::Normal, inp.flag())
+                    {
+                        stale = Some(o);
+                    }
+                }
+                Some(o) => {
+                    log.lock().release_exhausted(&o);
+                }
+            },
+            13 if grants.len() < 3 => {
+                // A writer that reserves, writes part, and is preempted.
+                let len = payload_len(inp, MAX_PAYLOAD);
+                let level = level_from(inp);
+                let ctx = inp.byte();
+                let mut m = model.borrow_mut();
+                let id = m.next_id;
+                m.next_id += 1;
+                let lost_before = log.ring().lost().total();
+                let (boot, text) = (m.boot, text_payload(m.boot, id, len));
+                let mut entry = Entry {
+                    boot,
+                    level,
+                    ctx,
+                    text: Vec::new(),
+                    binary: false,
+                    truncated: len > MAX_PAYLOAD,
+                    state: EState::Held,
+                };
+                match log.ring().reserve(len, RecordMeta::new(level).context(ctx)) {
+                    Ok(mut g) => {
+                        let part = inp.below(len.min(MAX_PAYLOAD) + 1);
+                        g.write(&text[..part]);
+                        entry.text = text[..part].to_vec();
+                        m.entries.push(entry);
+                        grants.push((g, m.entries.len() - 1));
+                    }
+                    Err(_) => {
+                        assert_eq!(log.ring().lost().total(), lost_before + 1);
+                        entry.state = EState::Dropped;
+                        m.entries.push(entry);
+                        m.known_drops += 1;
+                    }
+                }
+            }
+            14 if !grants.is_empty() => {
+                let (g, idx) = grants.remove(inp.below(grants.len()));
+                commit(g, idx, model);
+                log.print_or_defer();
+            }
+            15 if inp.byte() % 4 == 0 => {
+                // Warm reset: writers are cut, the RAM is kept.
+                let mut m = model.borrow_mut();
+                for (g, idx) in grants.drain(..) {
+                    std::mem::forget(g);
+                    m.entries[idx].state = EState::Abandoned;
+                }
+                m.boot += 1;
+                m.consoles.clear();
+                return true;
+            }
+            _ => settle(log, model, &mut grants, &mut stale),
+        }
+    }
+    settle(log, model, &mut grants, &mut stale);
+    model.borrow_mut().consoles.clear();
+    false
+}
+
+fn commit(g: Grant<'static, WORDS, SLOTS>, idx: usize, model: &Shared) {
+    let len = g.capacity();
+    g.commit();
+    let mut m = model.borrow_mut();
+    let e = &mut m.entries[idx];
+    e.text.resize(len, 0); // unwritten reserved bytes read as zero
+    e.state = EState::Stored;
+}
+
+/// The recovery report agrees with what the previous boot left.
+fn check_recovery(log: &'static Log, rep: Recovery, model: &Shared) {
+    let mut m = model.borrow_mut();
+    let held = log.ring().newest().seq() - log.ring().oldest().seq();
+    assert_eq!(held, (rep.kept + rep.incomplete) as u64, "{rep:?}");
+    if m.boot == 0 {
+        // Power-on RAM: nothing to expect, unless the input forged a ring.
+        m.known = rep.fresh || held == 0;
+        return;
+    }
+    let (mut kept, mut cut) = (0, 0);
+    let mut n = 0;
+    for e in m.entries.iter().rev() {
+        if n == held {
+            break;
+        }
+        if e.occupies_slot() {
+            n += 1;
+            if e.state == EState::Abandoned && e.boot + 1 == m.boot {
+                cut += 1;
+            } else {
+                kept += 1;
+            }
+        }
+    }
+    if m.known {
+        assert_eq!(
+            rep,
+            Recovery {
+                fresh: false,
+                kept,
+                incomplete: cut,
+                discarded: 0
+            },
+            "warm reset of an intact logger"
+        );
+    }
+}
+
+/// Everything written so far reaches every console, and the books balance.
+fn settle(
+    log: &'static Log,
+    model: &Shared,
+    grants: &mut Vec<(Grant<'static, WORDS, SLOTS>, usize)>,
+    stale: &mut Option<Owner>,
+) {
+    for (g, idx) in grants.drain(..) {
+        commit(g, idx, model);
+    }
+    if let Some(o) = stale.take() {
+        log.lock().release_exhausted(&o);
+    }
+    SINKS.with(|s| {
+        for s in s.borrow_mut().iter_mut() {
+            s.block_next = 0;
+            s.fail_next = 0;
+            s.zero_next = 0;
+            s.pass_next = 0;
+            s.block_always = false;
+            s.fail_always = false;
+            s.nested = 0;
+        }
+    });
+    let mut rounds = 0;
+    while log.printer() != PrinterStatus::Idle {
+        rounds += 1;
+        assert!(rounds < 4, "printer never idle with healthy sinks");
+    }
+    assert!(
+        log.lock().view().is_none(),
+        "lock still held after settling"
+    );
+    let mut m = model.borrow_mut();
+    let mut consoles = std::mem::take(&mut m.consoles);
+    for (i, c) in consoles.iter_mut().enumerate() {
+        let st = log.console_stats(i).expect("registered console");
+        let since = &m.entries[c.added_at..];
+        let committed = c.held_at_add + since.iter().filter(|e| e.occupies_slot()).count() as u64;
+        let dropped = since.iter().filter(|e| e.state == EState::Dropped).count() as u32;
+        assert_eq!(st.consumed(), committed, "console {i}: I2 {st:?}");
+        assert_eq!(st.writer_lost, dropped, "console {i}: writer drops seen");
+        assert_eq!(
+            st.announced,
+            st.missed + st.failed + st.writer_lost,
+            "console {i}: every loss announced {st:?}"
+        );
+        let (out, fails) = SINKS.with(|s| {
+            let s = &mut s.borrow_mut()[i];
+            (std::mem::take(&mut s.out), std::mem::take(&mut s.fails))
+        });
+        if !m.known {
+            continue;
+        }
+        if c.frames {
+            check_frames(&m, c, &out, &fails);
+            assert!(c.lines <= st.printed as u64, "console {i}: frames");
+        } else {
+            check_lines(&m, c, &out, &fails);
+            assert_eq!(c.lines, st.printed as u64, "console {i}: record lines");
+            assert_eq!(c.notices, st.announced as u64, "console {i}: notices");
+        }
+    }
+    m.consoles = consoles;
+}

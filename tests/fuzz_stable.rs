@@ -1,0 +1,86 @@
+//! The fuzz harness (`fuzz/harness`) on stable: a seeded generator feeds it
+//! many programs, and every seed in the repository's fuzz corpus runs too,
+//! so the test command always exercises the operation sequences the
+//! nightly fuzzer explores. Deterministic: a failure names its seed.
+
+#[path = "../fuzz/harness/mod.rs"]
+mod harness;
+
+/// xorshift64*: small, deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// A program: random bytes, with runs of one repeated op byte now and
+    /// then (long write bursts wrap the ring many times).
+    fn program(&mut self, max_len: usize) -> Vec<u8> {
+        let len = 1 + (self.next() as usize % max_len);
+        let mut v = Vec::with_capacity(len);
+        while v.len() < len {
+            let x = self.next();
+            if x % 16 == 0 {
+                let b = (x >> 8) as u8;
+                v.extend(std::iter::repeat_n(b, (x >> 16) as usize % 64));
+            } else {
+                v.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        v.truncate(len);
+        v
+    }
+}
+
+fn run_seeds(cases: u64, salt: u64, max_len: usize, target: fn(&[u8])) {
+    for seed in 0..cases {
+        let mut rng = Rng((seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt);
+        let program = rng.program(max_len);
+        let r = std::panic::catch_unwind(|| target(&program));
+        if let Err(e) = r {
+            eprintln!("failing program (seed {seed}): {program:?}");
+            std::panic::resume_unwind(e);
+        }
+    }
+}
+
+fn run_corpus(target: &str, run: fn(&[u8])) -> usize {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("corpus directory") {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let r = std::panic::catch_unwind(|| run(&data));
+        if let Err(e) = r {
+            eprintln!("failing corpus file: {}", path.display());
+            std::panic::resume_unwind(e);
+        }
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn ring_programs_from_seeds() {
+    run_seeds(10_000, 0x5eed_0001, 600, harness::ring::run);
+}
+
+#[test]
+fn ring_programs_from_the_corpus() {
+    assert!(run_corpus("ring_ops", harness::ring::run) > 0);
+}
+
+#[test]
+fn logger_programs_from_seeds() {
+    run_seeds(5_000, 0x5eed_0002, 800, harness::logger::run);
+}
+
+#[test]
+fn logger_programs_from_the_corpus() {
+    assert!(run_corpus("logger_ops", harness::logger::run) > 0);
+}
