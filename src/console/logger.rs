@@ -118,75 +118,6 @@ impl Default for Config {
     }
 }
 
-/// A [`Config`] as words XOR-ed with those of [`Config::DEFAULT`]: all zero
-/// for the default configuration, so a `static` logger (ring included)
-/// lands in `.bss` instead of costing its size again in flash (`.data`).
-#[derive(Clone, Copy)]
-struct StoredConfig([u32; 13]);
-
-impl StoredConfig {
-    const fn words(c: &Config) -> [u32; 13] {
-        let flags = c.direct_print as u32
-            | (c.handoff_to_irq as u32) << 1
-            | (c.printer_takeover as u32) << 2
-            | (c.line.timestamp as u32) << 3
-            | (c.line.level as u32) << 4
-            | (c.line.context as u32) << 5;
-        [
-            c.thread_budget.records,
-            c.thread_budget.bytes,
-            c.thread_budget.ticks as u32,
-            (c.thread_budget.ticks >> 32) as u32,
-            c.irq_budget.records,
-            c.irq_budget.bytes,
-            c.irq_budget.ticks as u32,
-            (c.irq_budget.ticks >> 32) as u32,
-            flags,
-            c.waiter_spins,
-            c.emergency_spins,
-            c.panic_spins,
-            c.line.ticks_per_second,
-        ]
-    }
-
-    const fn new(c: &Config) -> Self {
-        let (mut w, d) = (Self::words(c), Self::words(&Config::DEFAULT));
-        let mut i = 0;
-        while i < w.len() {
-            w[i] ^= d[i];
-            i += 1;
-        }
-        StoredConfig(w)
-    }
-
-    #[inline]
-    fn get(&self) -> Config {
-        let d = Self::words(&Config::DEFAULT);
-        let w: [u32; 13] = core::array::from_fn(|i| self.0[i] ^ d[i]);
-        let budget = |i: usize| Budget {
-            records: w[i],
-            bytes: w[i + 1],
-            ticks: w[i + 2] as u64 | (w[i + 3] as u64) << 32,
-        };
-        Config {
-            thread_budget: budget(0),
-            irq_budget: budget(4),
-            direct_print: w[8] & 1 != 0,
-            handoff_to_irq: w[8] & 2 != 0,
-            printer_takeover: w[8] & 4 != 0,
-            waiter_spins: w[9],
-            emergency_spins: w[10],
-            panic_spins: w[11],
-            line: LineFormat {
-                timestamp: w[8] & 8 != 0,
-                level: w[8] & 16 != 0,
-                context: w[8] & 32 != 0,
-                ticks_per_second: w[12],
-            },
-        }
-    }
-}
-
 /// Logger-wide counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoggerStats {
@@ -261,10 +192,7 @@ pub struct Logger<P: Platform, const WORDS: usize, const SLOTS: usize, const CON
     consoles: [Console; CONSOLES],
     /// Record buffer; used only by the lock owner, inside a record.
     scratch: UnsafeCell<[u8; LINE_MAX]>,
-    /// The configuration, stored as its difference from [`Config::DEFAULT`]
-    /// so that a logger with the default configuration is all zeros.
-    config: StoredConfig,
-    /// Runtime level filter, stored as `Trace - filter` (0 = Trace).
+    config: Config,
     level: AtomicU8,
     handoffs: AtomicU32,
     takeovers: AtomicU32,
@@ -308,8 +236,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             lock: ConsoleLock::new(),
             consoles: [const { Console::new() }; CONSOLES],
             scratch: UnsafeCell::new([0; LINE_MAX]),
-            config: StoredConfig::new(&config),
-            level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
+            config,
+            level: AtomicU8::new(LevelFilter::Trace as u8),
             handoffs: AtomicU32::new(0),
             takeovers: AtomicU32::new(0),
             waiter_timeouts: AtomicU32::new(0),
@@ -329,8 +257,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             lock: ConsoleLock::new(),
             consoles: core::array::from_fn(|_| Console::new()),
             scratch: UnsafeCell::new([0; LINE_MAX]),
-            config: StoredConfig::new(&config),
-            level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
+            config,
+            level: AtomicU8::new(LevelFilter::Trace as u8),
             handoffs: AtomicU32::new(0),
             takeovers: AtomicU32::new(0),
             waiter_timeouts: AtomicU32::new(0),
@@ -388,10 +316,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             addr_of_mut!((*p).lock).write(ConsoleLock::new());
             addr_of_mut!((*p).consoles).write([const { Console::new() }; CONSOLES]);
             addr_of_mut!((*p).scratch).write(UnsafeCell::new([0; LINE_MAX]));
-            addr_of_mut!((*p).config).write(StoredConfig::new(&config));
-            addr_of_mut!((*p).level).write(AtomicU8::new(crate::level::stored_filter(
-                LevelFilter::Trace,
-            )));
+            addr_of_mut!((*p).config).write(config);
+            addr_of_mut!((*p).level).write(AtomicU8::new(LevelFilter::Trace as u8));
             addr_of_mut!((*p).handoffs).write(AtomicU32::new(0));
             addr_of_mut!((*p).takeovers).write(AtomicU32::new(0));
             addr_of_mut!((*p).waiter_timeouts).write(AtomicU32::new(0));
@@ -415,22 +341,21 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     }
 
     /// The configuration.
-    pub fn config(&self) -> Config {
-        self.config().get()
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Runtime level filter for storing records (all consoles).
     pub fn set_level(&self, filter: LevelFilter) {
         // Ordering: Relaxed; a filter setting, no data depends on it.
-        self.level
-            .store(crate::level::stored_filter(filter), Ordering::Relaxed);
+        self.level.store(filter as u8, Ordering::Relaxed);
     }
 
     /// Whether a record of `level` would be stored.
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
         // Ordering: Relaxed; see `set_level`.
-        crate::level::filter_from_stored(self.level.load(Ordering::Relaxed)).allows(level)
+        LevelFilter::from_u8(self.level.load(Ordering::Relaxed)).allows(level)
     }
 
     /// Registers a console; it starts at the oldest record still held, so
@@ -583,26 +508,26 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
 
     fn after_store(&self, caller: Caller) {
         let budget = if caller.is_interrupt() {
-            self.config().irq_budget
+            self.config.irq_budget
         } else {
-            self.config().thread_budget
+            self.config.thread_budget
         };
-        if !self.config().direct_print || budget.records == 0 {
+        if !self.config.direct_print || budget.records == 0 {
             self.wake_printer();
             return;
         }
         match self.lock.acquire_or_mark(caller, Priority::Normal, true) {
             Attempt::Acquired(owner) => self.print_and_account(owner, caller, budget),
             Attempt::Busy(view) => {
-                let may_wait = self.config().waiter_spins > 0
+                let may_wait = self.config.waiter_spins > 0
                     && view.owner_core != caller.core
                     && view.owner_is_producer
                     && view.owner_priority == Priority::Normal
                     && view.in_record
                     && !view.requested
-                    && (!caller.is_interrupt() || self.config().handoff_to_irq);
+                    && (!caller.is_interrupt() || self.config.handoff_to_irq);
                 if may_wait && self.lock.request(Priority::Normal) {
-                    for _ in 0..self.config().waiter_spins {
+                    for _ in 0..self.config.waiter_spins {
                         if let Some(owner) = self.lock.poll_handoff(caller, Priority::Normal, true)
                         {
                             self.print_and_account(owner, caller, budget);
@@ -641,7 +566,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         let owner = match self.lock.acquire_or_mark(caller, Priority::Normal, false) {
             Attempt::Acquired(o) => o,
             Attempt::Busy(_) => {
-                let taken = if self.config().printer_takeover {
+                let taken = if self.config.printer_takeover {
                     self.lock.takeover(caller, Priority::Normal, true)
                 } else {
                     None
@@ -670,7 +595,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     pub fn emergency_flush(&self) -> bool {
         let caller = P::caller();
         let owner =
-            match self.acquire_priority(caller, Priority::Emergency, self.config().emergency_spins) {
+            match self.acquire_priority(caller, Priority::Emergency, self.config.emergency_spins) {
                 Some(o) => o,
                 None => return false,
             };
@@ -732,7 +657,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         }
         let _ = self.store(caller, Level::Error, message);
         let (owner, cut) =
-            match self.acquire_priority(caller, Priority::Panic, self.config().panic_spins) {
+            match self.acquire_priority(caller, Priority::Panic, self.config.panic_spins) {
                 Some(o) => (o, false),
                 None => {
                     Self::bump(&self.takeovers);
@@ -764,7 +689,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             Mode::Producer | Mode::Emergency => caller.is_interrupt(),
         };
         let spins = if mode == Mode::Panic {
-            self.config().panic_spins
+            self.config.panic_spins
         } else {
             0
         };
@@ -911,7 +836,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                     Ok(())
                 };
                 if format == RecordFormat::Lines {
-                    r = r.and_then(|_| render_notice(&self.config().line, ts, count, &mut out));
+                    r = r.and_then(|_| render_notice(&self.config.line, ts, count, &mut out));
                 }
                 let r = r.and_then(|_| out.flush());
                 console.set_in_write(false);
@@ -968,7 +893,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                         console.set_in_write(true);
                         let r = match format {
                             RecordFormat::Lines => {
-                                render_line(&self.config().line, &h, &buf[..n], &mut out)
+                                render_line(&self.config.line, &h, &buf[..n], &mut out)
                             }
                             RecordFormat::Frames => out.write_bytes(&buf[..n]),
                         }
