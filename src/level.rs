@@ -88,6 +88,21 @@ impl LevelFilter {
     }
 }
 
+/// A filter as stored in atomics: `Trace - filter`, so the most common
+/// setting (everything) is 0 and a `static` holding it stays all-zero.
+pub(crate) const fn stored_filter(f: LevelFilter) -> u8 {
+    LevelFilter::Trace as u8 - f as u8
+}
+
+/// Inverse of [`stored_filter`] (out-of-range values mean `Off`).
+pub(crate) const fn filter_from_stored(v: u8) -> LevelFilter {
+    if v > LevelFilter::Trace as u8 {
+        LevelFilter::Off
+    } else {
+        LevelFilter::from_u8(LevelFilter::Trace as u8 - v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +114,21 @@ mod tests {
         assert!(!LevelFilter::Warn.allows(Level::Info));
         assert!(!LevelFilter::Off.allows(Level::Error));
         assert!(LevelFilter::Trace.allows(Level::Trace));
+    }
+
+    #[test]
+    fn stored_filters_round_trip_and_trace_is_zero() {
+        assert_eq!(stored_filter(LevelFilter::Trace), 0);
+        for f in [
+            LevelFilter::Off,
+            LevelFilter::Error,
+            LevelFilter::Warn,
+            LevelFilter::Info,
+            LevelFilter::Debug,
+            LevelFilter::Trace,
+        ] {
+            assert_eq!(filter_from_stored(stored_filter(f)), f);
+        }
     }
 
     #[test]

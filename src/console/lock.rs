@@ -1,71 +1,6 @@
 //! The console lock: one state word that says who prints.
 //!
-//! # State word
-//!
-//! ```text
-//!  31      24 23     16 15       9   8     7..6    5       4        3       2      1..0
-//! +----------+---------+----------+-------+-------+-------+--------+-------+------+------+
-//! |   gen    |  core   | (unused) |HANDOFF|  REQ  |PENDING|PRODUCER|UNSAFE | IRQ  | PRIO |
-//! +----------+---------+----------+-------+-------+-------+--------+-------+------+------+
-//!   owner identity = PRIO | IRQ | PRODUCER | core | gen     (PRIO == 0: free)
-//! ```
-//!
-//! * `PRIO` – owner priority: 0 free, 1 normal, 2 emergency, 3 panic.
-//! * `IRQ`, `core` – where the owner runs (never spin on an owner on our core).
-//! * `PRODUCER` – the owner is a log call printing directly: it accepts a
-//!   normal waiter and may be displaced by the printer at a record boundary.
-//! * `UNSAFE` – the owner is inside a record (touching a sink and console
-//!   state). Nobody takes over then, except a panic (hostile takeover).
-//! * `PENDING` – a caller stored a record but did not print it; the owner
-//!   must look at the ring again before it may release.
-//! * `REQ` – priority of the single caller asking for a handover (0: none).
-//! * `HANDOFF` – the owner granted the lock to the requester; until the
-//!   requester claims it nobody else can take it (no release window).
-//! * `gen` – bumped on every change of owner, so an owner that was
-//!   displaced notices even if a look-alike owner holds the lock now.
-//!
-//! # Transitions
-//!
-//! ```text
-//!            acquire (CAS, free -> me)            mark: fetch_or(PENDING)
-//!   free ───────────────────────────────> owned <──────────────────── producers
-//!     ^                                    │  │ enter_unsafe / exit_unsafe (record)
-//!     │ release (no PENDING, no REQ)       │  │
-//!     └────────────────────────────────────┘  │ REQ set by one requester
-//!                                             v
-//!                    owner at boundary: HANDOFF ──(requester claims)──> owned by requester
-//!                    requester timeout: withdraw REQ (CAS; loses to HANDOFF => must claim)
-//!            takeover (higher priority / printer, owner not UNSAFE): owned -> owned by taker
-//!            hostile (panic only): anything -> owned by panic
-//! ```
-//!
-//! # Ordering pairs
-//!
-//! | label | operation | pairs with |
-//! |-------|-----------|------------|
-//! | L1 | producer `fetch_or(PENDING, AcqRel)` after committing its record | L3, L2 |
-//! | L2 | acquire / claim / takeover CAS (`AcqRel`) | L4, L5, L1 |
-//! | L3 | owner clears PENDING (`AcqRel` CAS), then re-reads the ring | L1 |
-//! | L4 | release / handoff CAS (`Release` part of `AcqRel`) | L2 |
-//! | L5 | `exit_unsafe` CAS (`AcqRel`): console state written in the record is published | L2 |
-//!
-//! L1/L3 is what makes I3 hold without SeqCst: both sides do a read-modify-write
-//! on the same word, so either the producer's RMW comes first in the word's
-//! modification order (the owner's clear reads it and sees the record) or the
-//! owner's release comes first (the producer's RMW sees the lock free and
-//! acquires it itself).
-//!
-//! ```
-//! use logbuf::console::{Attempt, Caller, ConsoleLock, Priority, Release};
-//! let lock = ConsoleLock::new();
-//! let me = Caller::thread(0, 1);
-//! let Attempt::Acquired(owner) = lock.acquire_or_mark(me, Priority::Normal, true) else { panic!() };
-//! // Another caller stores a record meanwhile: it only marks PENDING.
-//! assert!(matches!(lock.acquire_or_mark(Caller::thread(1, 2), Priority::Normal, true), Attempt::Busy(_)));
-//! // The owner may not leave before looking at the ring again.
-//! assert_eq!(lock.release(&owner), Release::Recheck);
-//! assert_eq!(lock.release(&owner), Release::Released);
-//! ```
+//! The protocol is documented on [`ConsoleLock`], where rustdoc shows it.
 
 use super::context::{Caller, Priority};
 use crate::sync::{AtomicU32, Ordering};
@@ -154,7 +89,74 @@ pub enum Boundary {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Lost;
 
-/// The console lock. See the [module documentation](self).
+/// The console lock: one state word that says who prints.
+///
+/// # State word
+///
+/// ```text
+///  31      24 23     16 15       9   8     7..6    5       4        3       2      1..0
+/// +----------+---------+----------+-------+-------+-------+--------+-------+------+------+
+/// |   gen    |  core   | (unused) |HANDOFF|  REQ  |PENDING|PRODUCER|UNSAFE | IRQ  | PRIO |
+/// +----------+---------+----------+-------+-------+-------+--------+-------+------+------+
+///   owner identity = PRIO | IRQ | PRODUCER | core | gen     (PRIO == 0: free)
+/// ```
+///
+/// * `PRIO` – owner priority: 0 free, 1 normal, 2 emergency, 3 panic.
+/// * `IRQ`, `core` – where the owner runs (never spin on an owner on our core).
+/// * `PRODUCER` – the owner is a log call printing directly: it accepts a
+///   normal waiter and may be displaced by the printer at a record boundary.
+/// * `UNSAFE` – the owner is inside a record (touching a sink and console
+///   state). Nobody takes over then, except a panic (hostile takeover).
+/// * `PENDING` – a caller stored a record but did not print it; the owner
+///   must look at the ring again before it may release.
+/// * `REQ` – priority of the single caller asking for a handover (0: none).
+/// * `HANDOFF` – the owner granted the lock to the requester; until the
+///   requester claims it nobody else can take it (no release window).
+/// * `gen` – bumped on every change of owner, so an owner that was
+///   displaced notices even if a look-alike owner holds the lock now.
+///
+/// # Transitions
+///
+/// ```text
+///            acquire (CAS, free -> me)            mark: fetch_or(PENDING)
+///   free ───────────────────────────────> owned <──────────────────── producers
+///     ^                                    │  │ enter_unsafe / exit_unsafe (record)
+///     │ release (no PENDING, no REQ)       │  │
+///     └────────────────────────────────────┘  │ REQ set by one requester
+///                                             v
+///                    owner at boundary: HANDOFF ──(requester claims)──> owned by requester
+///                    requester timeout: withdraw REQ (CAS; loses to HANDOFF => must claim)
+///            takeover (higher priority / printer, owner not UNSAFE): owned -> owned by taker
+///            hostile (panic only): anything -> owned by panic
+/// ```
+///
+/// # Ordering pairs
+///
+/// | label | operation | pairs with |
+/// |-------|-----------|------------|
+/// | L1 | producer `fetch_or(PENDING, AcqRel)` after committing its record | L3, L2 |
+/// | L2 | acquire / claim / takeover CAS (`AcqRel`) | L4, L5, L1 |
+/// | L3 | owner clears PENDING (`AcqRel` CAS), then re-reads the ring | L1 |
+/// | L4 | release / handoff CAS (`Release` part of `AcqRel`) | L2 |
+/// | L5 | `exit_unsafe` CAS (`AcqRel`): console state written in the record is published | L2 |
+///
+/// L1/L3 is what makes I3 hold without SeqCst: both sides do a read-modify-write
+/// on the same word, so either the producer's RMW comes first in the word's
+/// modification order (the owner's clear reads it and sees the record) or the
+/// owner's release comes first (the producer's RMW sees the lock free and
+/// acquires it itself).
+///
+/// ```
+/// use logbuf::console::{Attempt, Caller, ConsoleLock, Priority, Release};
+/// let lock = ConsoleLock::new();
+/// let me = Caller::thread(0, 1);
+/// let Attempt::Acquired(owner) = lock.acquire_or_mark(me, Priority::Normal, true) else { panic!() };
+/// // Another caller stores a record meanwhile: it only marks PENDING.
+/// assert!(matches!(lock.acquire_or_mark(Caller::thread(1, 2), Priority::Normal, true), Attempt::Busy(_)));
+/// // The owner may not leave before looking at the ring again.
+/// assert_eq!(lock.release(&owner), Release::Recheck);
+/// assert_eq!(lock.release(&owner), Release::Released);
+/// ```
 pub struct ConsoleLock {
     state: AtomicU32,
 }

@@ -8,18 +8,14 @@ use super::render::{render_line, render_notice, LineFormat, SinkOut, REPLAY_MARK
 use super::state::{Console, ConsoleStats, Unit};
 use crate::ring::{Read, RecordMeta, Ring};
 use crate::sinks::{RecordFormat, Sink, SinkError};
-use crate::sync::{spin_hint, AtomicU32, AtomicU8, Ordering, UnsafeCell};
+use crate::sync::{spin_hint, AtomicU32, AtomicU8, Ordering};
 use crate::{Level, LevelFilter};
 use core::fmt::{self, Write as _};
 use core::marker::PhantomData;
 
-/// Ends a text line cut short because its record was overwritten.
-const CUT_LINE: &[u8] = b" [cut]\n";
-/// Ends a binary frame cut short (the rzcobs frame delimiter).
-const CUT_FRAME: &[u8] = b"\0";
-
 /// Largest payload a console prints in full; longer records are printed cut
-/// with a `[+N bytes]` note. Also the size of the logger's one record buffer.
+/// with a `[+N bytes]` note (binary frames longer than this are dropped and
+/// counted). Each console holds one record of this size while printing it.
 pub const LINE_MAX: usize = 256;
 
 /// How much printing one call may do before it leaves the rest to the
@@ -118,6 +114,75 @@ impl Default for Config {
     }
 }
 
+/// A [`Config`] as words XOR-ed with those of [`Config::DEFAULT`]: all zero
+/// for the default configuration, so a `static` logger (ring included)
+/// lands in `.bss` instead of costing its size again in flash (`.data`).
+#[derive(Clone, Copy)]
+struct StoredConfig([u32; 13]);
+
+impl StoredConfig {
+    const fn words(c: &Config) -> [u32; 13] {
+        let flags = c.direct_print as u32
+            | (c.handoff_to_irq as u32) << 1
+            | (c.printer_takeover as u32) << 2
+            | (c.line.timestamp as u32) << 3
+            | (c.line.level as u32) << 4
+            | (c.line.context as u32) << 5;
+        [
+            c.thread_budget.records,
+            c.thread_budget.bytes,
+            c.thread_budget.ticks as u32,
+            (c.thread_budget.ticks >> 32) as u32,
+            c.irq_budget.records,
+            c.irq_budget.bytes,
+            c.irq_budget.ticks as u32,
+            (c.irq_budget.ticks >> 32) as u32,
+            flags,
+            c.waiter_spins,
+            c.emergency_spins,
+            c.panic_spins,
+            c.line.ticks_per_second,
+        ]
+    }
+
+    const fn new(c: &Config) -> Self {
+        let (mut w, d) = (Self::words(c), Self::words(&Config::DEFAULT));
+        let mut i = 0;
+        while i < w.len() {
+            w[i] ^= d[i];
+            i += 1;
+        }
+        StoredConfig(w)
+    }
+
+    #[inline]
+    fn get(&self) -> Config {
+        let d = Self::words(&Config::DEFAULT);
+        let w: [u32; 13] = core::array::from_fn(|i| self.0[i] ^ d[i]);
+        let budget = |i: usize| Budget {
+            records: w[i],
+            bytes: w[i + 1],
+            ticks: w[i + 2] as u64 | (w[i + 3] as u64) << 32,
+        };
+        Config {
+            thread_budget: budget(0),
+            irq_budget: budget(4),
+            direct_print: w[8] & 1 != 0,
+            handoff_to_irq: w[8] & 2 != 0,
+            printer_takeover: w[8] & 4 != 0,
+            waiter_spins: w[9],
+            emergency_spins: w[10],
+            panic_spins: w[11],
+            line: LineFormat {
+                timestamp: w[8] & 8 != 0,
+                level: w[8] & 16 != 0,
+                context: w[8] & 32 != 0,
+                ticks_per_second: w[12],
+            },
+        }
+    }
+}
+
 /// Logger-wide counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoggerStats {
@@ -190,9 +255,10 @@ pub struct Logger<P: Platform, const WORDS: usize, const SLOTS: usize, const CON
     ring: Ring<WORDS, SLOTS>,
     lock: ConsoleLock,
     consoles: [Console; CONSOLES],
-    /// Record buffer; used only by the lock owner, inside a record.
-    scratch: UnsafeCell<[u8; LINE_MAX]>,
-    config: Config,
+    /// The configuration, stored as its difference from [`Config::DEFAULT`]
+    /// so that a logger with the default configuration is all zeros.
+    config: StoredConfig,
+    /// Runtime level filter, stored as `Trace - filter` (0 = Trace).
     level: AtomicU8,
     handoffs: AtomicU32,
     takeovers: AtomicU32,
@@ -235,9 +301,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             ring: Ring::new(),
             lock: ConsoleLock::new(),
             consoles: [const { Console::new() }; CONSOLES],
-            scratch: UnsafeCell::new([0; LINE_MAX]),
-            config,
-            level: AtomicU8::new(LevelFilter::Trace as u8),
+            config: StoredConfig::new(&config),
+            level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
             handoffs: AtomicU32::new(0),
             takeovers: AtomicU32::new(0),
             waiter_timeouts: AtomicU32::new(0),
@@ -256,9 +321,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             ring: Ring::new(),
             lock: ConsoleLock::new(),
             consoles: core::array::from_fn(|_| Console::new()),
-            scratch: UnsafeCell::new([0; LINE_MAX]),
-            config,
-            level: AtomicU8::new(LevelFilter::Trace as u8),
+            config: StoredConfig::new(&config),
+            level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
             handoffs: AtomicU32::new(0),
             takeovers: AtomicU32::new(0),
             waiter_timeouts: AtomicU32::new(0),
@@ -315,9 +379,10 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 Ring::recover_in_place(addr_of_mut!((*p).ring), crate::ring::Policy::Overwrite);
             addr_of_mut!((*p).lock).write(ConsoleLock::new());
             addr_of_mut!((*p).consoles).write([const { Console::new() }; CONSOLES]);
-            addr_of_mut!((*p).scratch).write(UnsafeCell::new([0; LINE_MAX]));
-            addr_of_mut!((*p).config).write(config);
-            addr_of_mut!((*p).level).write(AtomicU8::new(LevelFilter::Trace as u8));
+            addr_of_mut!((*p).config).write(StoredConfig::new(&config));
+            addr_of_mut!((*p).level).write(AtomicU8::new(crate::level::stored_filter(
+                LevelFilter::Trace,
+            )));
             addr_of_mut!((*p).handoffs).write(AtomicU32::new(0));
             addr_of_mut!((*p).takeovers).write(AtomicU32::new(0));
             addr_of_mut!((*p).waiter_timeouts).write(AtomicU32::new(0));
@@ -341,21 +406,22 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     }
 
     /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn config(&self) -> Config {
+        self.config.get()
     }
 
     /// Runtime level filter for storing records (all consoles).
     pub fn set_level(&self, filter: LevelFilter) {
         // Ordering: Relaxed; a filter setting, no data depends on it.
-        self.level.store(filter as u8, Ordering::Relaxed);
+        self.level
+            .store(crate::level::stored_filter(filter), Ordering::Relaxed);
     }
 
     /// Whether a record of `level` would be stored.
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
         // Ordering: Relaxed; see `set_level`.
-        LevelFilter::from_u8(self.level.load(Ordering::Relaxed)).allows(level)
+        crate::level::filter_from_stored(self.level.load(Ordering::Relaxed)).allows(level)
     }
 
     /// Registers a console; it starts at the oldest record still held, so
@@ -508,26 +574,26 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
 
     fn after_store(&self, caller: Caller) {
         let budget = if caller.is_interrupt() {
-            self.config.irq_budget
+            self.config().irq_budget
         } else {
-            self.config.thread_budget
+            self.config().thread_budget
         };
-        if !self.config.direct_print || budget.records == 0 {
+        if !self.config().direct_print || budget.records == 0 {
             self.wake_printer();
             return;
         }
         match self.lock.acquire_or_mark(caller, Priority::Normal, true) {
             Attempt::Acquired(owner) => self.print_and_account(owner, caller, budget),
             Attempt::Busy(view) => {
-                let may_wait = self.config.waiter_spins > 0
+                let may_wait = self.config().waiter_spins > 0
                     && view.owner_core != caller.core
                     && view.owner_is_producer
                     && view.owner_priority == Priority::Normal
                     && view.in_record
                     && !view.requested
-                    && (!caller.is_interrupt() || self.config.handoff_to_irq);
+                    && (!caller.is_interrupt() || self.config().handoff_to_irq);
                 if may_wait && self.lock.request(Priority::Normal) {
-                    for _ in 0..self.config.waiter_spins {
+                    for _ in 0..self.config().waiter_spins {
                         if let Some(owner) = self.lock.poll_handoff(caller, Priority::Normal, true)
                         {
                             self.print_and_account(owner, caller, budget);
@@ -566,7 +632,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         let owner = match self.lock.acquire_or_mark(caller, Priority::Normal, false) {
             Attempt::Acquired(o) => o,
             Attempt::Busy(_) => {
-                let taken = if self.config.printer_takeover {
+                let taken = if self.config().printer_takeover {
                     self.lock.takeover(caller, Priority::Normal, true)
                 } else {
                     None
@@ -595,7 +661,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     pub fn emergency_flush(&self) -> bool {
         let caller = P::caller();
         let owner =
-            match self.acquire_priority(caller, Priority::Emergency, self.config.emergency_spins) {
+            match self.acquire_priority(caller, Priority::Emergency, self.config().emergency_spins)
+            {
                 Some(o) => o,
                 None => return false,
             };
@@ -657,7 +724,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         }
         let _ = self.store(caller, Level::Error, message);
         let (owner, cut) =
-            match self.acquire_priority(caller, Priority::Panic, self.config.panic_spins) {
+            match self.acquire_priority(caller, Priority::Panic, self.config().panic_spins) {
                 Some(o) => (o, false),
                 None => {
                     Self::bump(&self.takeovers);
@@ -689,7 +756,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             Mode::Producer | Mode::Emergency => caller.is_interrupt(),
         };
         let spins = if mode == Mode::Panic {
-            self.config.panic_spins
+            self.config().panic_spins
         } else {
             0
         };
@@ -799,9 +866,12 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 if st.offset != 0 || console.in_write() {
                     let mut out = SinkOut::new(&mut **sink, 0, spins);
                     let _ = out.write_str(REPLAY_MARKER).and_then(|_| out.flush());
+                    // The held record (if any) is printed again in full.
                     st.offset = 0;
                     console.set_in_write(false);
-                    st.unit = Unit::None;
+                    if st.held.is_none() {
+                        st.unit = Unit::None;
+                    }
                 }
             }
             // 1. A dropped-messages notice comes before the next record.
@@ -816,35 +886,27 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                     st.unit = Unit::Notice {
                         count: st.unannounced,
                         ts: P::now(),
-                        cut: st.cut,
                     };
                 }
-                let (count, ts, cut) = match st.unit {
-                    Unit::Notice { count, ts, cut } => (count, ts, cut),
-                    _ => (st.unannounced, 0, st.cut),
+                let (count, ts) = match st.unit {
+                    Unit::Notice { count, ts } => (count, ts),
+                    _ => (st.unannounced, 0),
                 };
                 let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
                 console.set_in_write(true);
-                // A record cut mid-output is ended first: ` [cut]` and a
-                // newline on text consoles, a frame delimiter on frame ones.
-                let mut r = if cut {
-                    out.write_bytes(match format {
-                        RecordFormat::Lines => CUT_LINE,
-                        RecordFormat::Frames => CUT_FRAME,
-                    })
+                // Frame consoles (defmt) have no text notices: the count is
+                // in the console's statistics only.
+                let r = if format == RecordFormat::Lines {
+                    render_notice(&self.config().line, ts, count, &mut out)
+                        .and_then(|_| out.flush())
                 } else {
                     Ok(())
                 };
-                if format == RecordFormat::Lines {
-                    r = r.and_then(|_| render_notice(&self.config.line, ts, count, &mut out));
-                }
-                let r = r.and_then(|_| out.flush());
                 console.set_in_write(false);
                 let (sent, stopped, progress) = (out.sent, out.stopped, out.progress());
                 return match (r, stopped) {
                     (Ok(()), _) => {
                         st.unannounced -= count;
-                        st.cut &= !cut;
                         st.unit = Unit::None;
                         st.offset = 0;
                         console.count_announced(count);
@@ -862,91 +924,89 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                     }
                 };
             }
-            // 2. The next record.
-            let mut cursor = st.cursor;
-            let read = self.scratch.with_mut(|buf| {
-                // SAFETY: the record buffer is used only by the lock owner
-                // inside a record, which we are (see `unsafe impl Sync`).
-                let buf = unsafe { &mut *buf };
-                match self.ring.read(&mut cursor, buf) {
-                    Read::Empty => None,
-                    Read::Missed(n) => Some(Err(n)),
-                    Read::Record(h) => {
-                        // A record already partly sent is finished whatever
-                        // the filter says now (it may have changed since):
-                        // skipping it would leave its line open and start
-                        // the next record `offset` bytes in.
-                        let started = st.unit == Unit::Record && st.offset != 0;
-                        let wants = started
-                            || match format {
-                                RecordFormat::Lines => console.filter().allows(h.level),
-                                RecordFormat::Frames => {
-                                    h.flags.contains(crate::ring::Flags::BINARY)
-                                        && console.filter().allows(h.level)
-                                }
-                            };
-                        if !wants {
-                            return Some(Ok(None));
-                        }
-                        let n = (h.len as usize).min(LINE_MAX);
-                        let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
-                        console.set_in_write(true);
-                        let r = match format {
-                            RecordFormat::Lines => {
-                                render_line(&self.config.line, &h, &buf[..n], &mut out)
+            // 2. The next record, read into this console's own copy: a
+            // record whose output is under way is always finished, even if
+            // the ring overwrites it meanwhile (a slow console under load
+            // would otherwise restart on the oldest record, the next one to
+            // go, and never complete a line).
+            if st.held.is_none() {
+                let mut cursor = st.cursor;
+                match self.ring.read(&mut cursor, &mut st.buf) {
+                    Read::Empty => {
+                        if st.dirty {
+                            // Idle: push the sink's own buffer out.
+                            match sink.flush() {
+                                Err(SinkError::WouldBlock) => {}
+                                _ => st.dirty = false,
                             }
-                            RecordFormat::Frames => out.write_bytes(&buf[..n]),
                         }
-                        .and_then(|_| out.flush());
-                        console.set_in_write(false);
-                        Some(Ok(Some((r, out.sent, out.stopped, out.progress()))))
+                        return Step::Idle;
+                    }
+                    Read::Missed(n) => {
+                        st.cursor = cursor;
+                        st.unannounced += n;
+                        console.count_missed(n);
+                        return Step::Progress { bytes: 0 };
+                    }
+                    Read::Record(h) => {
+                        st.cursor = cursor;
+                        let binary = h.flags.contains(crate::ring::Flags::BINARY);
+                        let allowed = console.filter().allows(h.level);
+                        if format == RecordFormat::Frames
+                            && binary
+                            && allowed
+                            && h.len as usize > LINE_MAX
+                        {
+                            // A cut frame would corrupt the stream: drop it,
+                            // counted and announced.
+                            st.unannounced += 1;
+                            console.count_failed();
+                            return Step::Progress { bytes: 0 };
+                        }
+                        if !allowed || (format == RecordFormat::Frames && !binary) {
+                            console.count_filtered();
+                            return Step::Progress { bytes: 0 };
+                        }
+                        st.held = Some(h);
+                        st.offset = 0;
+                        st.unit = Unit::Record;
                     }
                 }
-            });
-            match read {
-                None => Step::Idle,
-                Some(Err(missed)) => {
-                    // The record in progress (if any) was overwritten: its
-                    // partial line ends here and it counts as missed.
-                    // The terminator goes out with the notice that must
-                    // follow, so a would-block cannot lose it.
-                    if st.offset != 0 {
-                        st.cut = true;
-                    }
-                    st.cursor = cursor;
+            }
+            let Some(h) = st.held else {
+                return Step::Idle;
+            };
+            let n = (h.len as usize).min(LINE_MAX);
+            let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
+            console.set_in_write(true);
+            let r = match format {
+                RecordFormat::Lines => render_line(&self.config().line, &h, &st.buf[..n], &mut out),
+                RecordFormat::Frames => out.write_bytes(&st.buf[..n]),
+            }
+            .and_then(|_| out.flush());
+            console.set_in_write(false);
+            let (sent, stopped, progress) = (out.sent, out.stopped, out.progress());
+            match (r, stopped) {
+                (Ok(()), _) => {
+                    st.held = None;
                     st.offset = 0;
                     st.unit = Unit::None;
-                    st.unannounced += missed;
-                    console.count_missed(missed);
-                    Step::Progress { bytes: 0 }
+                    st.dirty = true;
+                    console.count_printed();
+                    Step::Progress { bytes: sent as u32 }
                 }
-                Some(Ok(None)) => {
-                    st.cursor = cursor;
-                    console.count_filtered();
-                    Step::Progress { bytes: 0 }
+                (Err(_), Some(SinkError::Failed)) => {
+                    st.held = None;
+                    st.offset = 0;
+                    st.unit = Unit::None;
+                    st.unannounced += 1;
+                    console.count_failed();
+                    Step::Progress { bytes: sent as u32 }
                 }
-                Some(Ok(Some((r, sent, stopped, progress)))) => match (r, stopped) {
-                    (Ok(()), _) => {
-                        st.cursor = cursor;
-                        st.offset = 0;
-                        st.unit = Unit::None;
-                        console.count_printed();
-                        Step::Progress { bytes: sent as u32 }
-                    }
-                    (Err(_), Some(SinkError::Failed)) => {
-                        st.cursor = cursor;
-                        st.offset = 0;
-                        st.unit = Unit::None;
-                        st.unannounced += 1;
-                        console.count_failed();
-                        Step::Progress { bytes: sent as u32 }
-                    }
-                    (Err(_), _) => {
-                        st.offset = progress as u32;
-                        st.unit = Unit::Record;
-                        Step::Stuck { deferred: false }
-                    }
-                },
+                (Err(_), _) => {
+                    st.offset = progress as u32;
+                    Step::Stuck { deferred: false }
+                }
             }
         })
     }

@@ -16,7 +16,8 @@
 //! assert_eq!(s.consumed(), 0);
 //! ```
 
-use crate::ring::Cursor;
+use super::logger::LINE_MAX;
+use crate::ring::{Cursor, Header};
 use crate::sinks::Sink;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU8, Ordering, UnsafeCell};
 use crate::LevelFilter;
@@ -26,9 +27,9 @@ use crate::LevelFilter;
 pub(crate) enum Unit {
     /// Nothing in progress.
     None,
-    /// A dropped-messages notice (count, timestamp and whether it first
-    /// ends a cut record, frozen so the rendering is the same when resumed).
-    Notice { count: u64, ts: u64, cut: bool },
+    /// A dropped-messages notice (count and timestamp frozen so the
+    /// rendering is the same when resumed).
+    Notice { count: u64, ts: u64 },
     /// The record at the cursor.
     Record,
 }
@@ -47,9 +48,13 @@ pub(crate) struct ConsoleState {
     pub lost_seen: u32,
     /// A panic takeover happened: replay the cut record after a marker.
     pub replay: bool,
-    /// A record was overwritten after part of it was sent: the next notice
-    /// must end that output first.
-    pub cut: bool,
+    /// The record being printed: taken out of the ring (the cursor is past
+    /// it), so the ring may overwrite it while the sink catches up.
+    pub held: Option<Header>,
+    /// Its payload (the first `LINE_MAX` bytes).
+    pub buf: [u8; LINE_MAX],
+    /// Bytes went to the sink since its last `flush`.
+    pub dirty: bool,
 }
 
 /// Counters of one console (snapshot).
@@ -61,7 +66,7 @@ pub struct ConsoleStats {
     pub filtered: u32,
     /// Records overwritten in the ring before this console printed them.
     pub missed: u32,
-    /// Records the sink failed on.
+    /// Records the sink failed on (or binary frames too long to emit whole).
     pub failed: u32,
     /// Records writers could not store at all (seen by this console).
     pub writer_lost: u32,
@@ -104,7 +109,9 @@ const fn fresh_state() -> ConsoleState {
         unannounced: 0,
         lost_seen: 0,
         replay: false,
-        cut: false,
+        held: None,
+        buf: [0; LINE_MAX],
+        dirty: false,
     }
 }
 
@@ -115,7 +122,7 @@ impl Console {
             registered: AtomicBool::new(false),
             in_write: AtomicBool::new(false),
             disabled: AtomicBool::new(false),
-            filter: AtomicU8::new(LevelFilter::Trace as u8),
+            filter: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
             sink: UnsafeCell::new(None),
             state: UnsafeCell::new(fresh_state()),
             printed: AtomicU32::new(0),
@@ -133,7 +140,7 @@ impl Console {
             registered: AtomicBool::new(false),
             in_write: AtomicBool::new(false),
             disabled: AtomicBool::new(false),
-            filter: AtomicU8::new(LevelFilter::Trace as u8),
+            filter: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
             sink: UnsafeCell::new(None),
             state: UnsafeCell::new(fresh_state()),
             printed: AtomicU32::new(0),
@@ -197,12 +204,13 @@ impl Console {
 
     pub(crate) fn filter(&self) -> LevelFilter {
         // Ordering: Relaxed; a setting.
-        LevelFilter::from_u8(self.filter.load(Ordering::Relaxed))
+        crate::level::filter_from_stored(self.filter.load(Ordering::Relaxed))
     }
 
     pub(crate) fn set_filter(&self, f: LevelFilter) {
         // Ordering: Relaxed; a setting.
-        self.filter.store(f as u8, Ordering::Relaxed);
+        self.filter
+            .store(crate::level::stored_filter(f), Ordering::Relaxed);
     }
 
     /// Owner-only access to the sink and the progress state.

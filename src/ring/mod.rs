@@ -234,7 +234,7 @@ pub enum Read {
 /// ([`Ring::recover`]), or saved and loaded as an image.
 #[repr(C)]
 pub struct Ring<const WORDS: usize, const SLOTS: usize> {
-    /// [`MAGIC`] once initialised: tells a kept ring from random RAM.
+    /// [`MAGIC`] once set up by recovery: tells a kept ring from random RAM.
     magic: AtomicU32,
     /// Geometry and layout version; a ring of another shape is not trusted.
     geometry: AtomicU32,
@@ -247,13 +247,38 @@ pub struct Ring<const WORDS: usize, const SLOTS: usize> {
     lost_contention: AtomicU32,
     /// [`Policy`] as a word (0 overwrite, 1 drop newest).
     policy: AtomicU32,
-    /// `slots[s % SLOTS]` = low 32 bits of `s` once record `s` is committed.
+    /// `slots[s % SLOTS]` = low 32 bits of `s` once record `s` is committed
+    /// (stored biased by the index: see `Slot`).
     slots: [AtomicU32; SLOTS],
     /// Record words: meta, timestamp low, timestamp high, payload.
     data: [AtomicU32; WORDS],
 }
 
-/// First word of an initialised ring ("LOGB").
+/// One slot word, stored biased by its index so that a new ring is all
+/// zeros (a `static` ring then lives in `.bss`, not in flash-backed
+/// `.data`): the stored value is `seq - (index - SLOTS)`, so slot `i`'s
+/// initial "not committed" value `i - SLOTS` is stored as 0. Callers see
+/// plain sequence numbers.
+struct Slot<'a> {
+    cell: &'a AtomicU32,
+    bias: u32,
+}
+
+impl Slot<'_> {
+    #[inline]
+    fn load(&self, order: Ordering) -> u32 {
+        // Ordering: as the caller asks (each call site names its pair).
+        self.cell.load(order).wrapping_add(self.bias)
+    }
+    #[inline]
+    fn store(&self, seq: u32, order: Ordering) {
+        // Ordering: as the caller asks (each call site names its pair).
+        self.cell.store(seq.wrapping_sub(self.bias), order)
+    }
+}
+
+/// First word of a ring set up by [`Ring::recover`] ("LOGB"). A ring made
+/// by [`Ring::new`] holds 0 here (all-zero image); recovery stamps it.
 pub const MAGIC: u32 = 0x4c4f_4742;
 /// Layout version, part of the geometry word.
 const LAYOUT_VERSION: u32 = 1;
@@ -312,23 +337,18 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     pub const fn with_policy(policy: Policy) -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::GEOMETRY_OK;
-        let mut slots = [const { AtomicU32::new(0) }; SLOTS];
-        let mut i = 0;
-        while i < SLOTS {
-            // Slot i first serves sequence i; "not committed" = i - SLOTS.
-            slots[i] = AtomicU32::new((i as u32).wrapping_sub(SLOTS as u32));
-            i += 1;
-        }
+        // Every word starts at 0: slot i first serves sequence i and its
+        // "not committed" value i - SLOTS is stored as 0 (see `Slot`).
         Ring {
-            magic: AtomicU32::new(MAGIC),
-            geometry: AtomicU32::new(Self::GEOMETRY),
+            magic: AtomicU32::new(0),
+            geometry: AtomicU32::new(0),
             head: AtomicU32::new(0),
             tail: AtomicU32::new(0),
             lost_busy: AtomicU32::new(0),
             lost_full: AtomicU32::new(0),
             lost_contention: AtomicU32::new(0),
             policy: AtomicU32::new(policy_word(policy)),
-            slots,
+            slots: [const { AtomicU32::new(0) }; SLOTS],
             data: [const { AtomicU32::new(0) }; WORDS],
         }
     }
@@ -345,15 +365,15 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         #[allow(clippy::let_unit_value)]
         let () = Self::GEOMETRY_OK;
         Ring {
-            magic: AtomicU32::new(MAGIC),
-            geometry: AtomicU32::new(Self::GEOMETRY),
+            magic: AtomicU32::new(0),
+            geometry: AtomicU32::new(0),
             head: AtomicU32::new(0),
             tail: AtomicU32::new(0),
             lost_busy: AtomicU32::new(0),
             lost_full: AtomicU32::new(0),
             lost_contention: AtomicU32::new(0),
             policy: AtomicU32::new(policy_word(policy)),
-            slots: core::array::from_fn(|i| AtomicU32::new((i as u32).wrapping_sub(SLOTS as u32))),
+            slots: core::array::from_fn(|_| AtomicU32::new(0)),
             data: core::array::from_fn(|_| AtomicU32::new(0)),
         }
     }
@@ -374,8 +394,12 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     }
 
     #[inline]
-    fn slot(&self, seq: u32) -> &AtomicU32 {
-        &self.slots[seq as usize & (SLOTS - 1)]
+    fn slot(&self, seq: u32) -> Slot<'_> {
+        let index = seq & (SLOTS as u32 - 1);
+        Slot {
+            cell: &self.slots[index as usize],
+            bias: index.wrapping_sub(SLOTS as u32),
+        }
     }
 
     /// Records lost by writers so far.

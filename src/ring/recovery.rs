@@ -1,48 +1,6 @@
 //! Keeping the log across a warm reset (the firmware's pstore/ramoops).
 //!
-//! After a crash the most valuable log is the one from before the reset.
-//! Place the ring (or the whole [`Logger`](crate::console::Logger)) in RAM
-//! the runtime does not zero — a `.uninit` / `.noinit` section — and call
-//! [`Ring::recover`] (or [`Ring::recover_in_place`] on never-initialised
-//! memory) once at boot, before any other use. It checks:
-//!
-//! 1. **magic and geometry**: a word `"LOGB"` and the ring's shape and
-//!    layout version. Random power-on RAM matches with probability 2^-64;
-//!    anything else is initialised empty ([`Recovery::fresh`]).
-//! 2. **indices**: head and tail must describe at most `WORDS` words and
-//!    `SLOTS` records, and the tail's slot must agree with the tail's
-//!    sequence number.
-//! 3. **every record** from tail to head: a valid level, a length that fits,
-//!    the record ending inside the live words, and its slot showing it
-//!    committed (kept, flagged [`Flags::PREVIOUS_BOOT`]) or still reserved
-//!    (a writer the reset cut: kept, flagged [`Flags::INCOMPLETE`], because
-//!    its size was recorded at reservation). The first record that fails
-//!    ends the log there; it and everything after it are discarded and
-//!    counted.
-//!
-//! Whatever the memory holds, recovery ends with a ring that satisfies every
-//! invariant the writers and readers rely on, in at most `SLOTS` steps.
-//!
-//! ```
-//! use logbuf::ring::{Cursor, Flags, Read, RecordMeta, Ring};
-//! use logbuf::Level;
-//!
-//! // Boot 1 logs, then "resets": its memory image survives.
-//! let before: Ring<64, 8> = Ring::new();
-//! before.write(RecordMeta::new(Level::Error), b"brown-out").unwrap();
-//! let mut image = [0u32; Ring::<64, 8>::IMAGE_WORDS];
-//! before.save_image(&mut image);
-//!
-//! // Boot 2 finds the image in its RAM and recovers it.
-//! let after: Ring<64, 8> = Ring::new();
-//! after.load_image(&image);
-//! let report = after.recover();
-//! assert_eq!((report.fresh, report.kept), (false, 1));
-//! let mut buf = [0u8; 16];
-//! let Read::Record(h) = after.read(&mut after.oldest(), &mut buf) else { panic!() };
-//! assert!(h.flags.contains(Flags::PREVIOUS_BOOT));
-//! assert_eq!(&buf[..h.len as usize], b"brown-out");
-//! ```
+//! The checks are documented on [`Recovery`], where rustdoc shows them.
 
 use super::record::{pack_meta, payload_words, unpack_meta, Flags, HEADER_WORDS};
 use super::{policy_word, Policy, Ring, MAGIC};
@@ -51,6 +9,54 @@ use crate::Level;
 use core::mem::size_of;
 
 /// What [`Ring::recover`] found.
+///
+/// Keeping the log across a warm reset (the firmware's pstore/ramoops).
+///
+/// After a crash the most valuable log is the one from before the reset.
+/// Place the ring (or the whole [`Logger`](crate::console::Logger)) in RAM
+/// the runtime does not zero — a `.uninit` / `.noinit` section — and call
+/// [`Ring::recover`] (or [`Ring::recover_in_place`] on never-initialised
+/// memory) once at boot, before any other use. It checks:
+///
+/// 1. **magic and geometry**: a word `"LOGB"` and the ring's shape and
+///    layout version. Random power-on RAM matches with probability 2^-64;
+///    anything else is initialised empty ([`Recovery::fresh`]).
+/// 2. **indices**: head and tail must describe at most `WORDS` words and
+///    `SLOTS` records, and the tail's slot must agree with the tail's
+///    sequence number.
+/// 3. **every record** from tail to head: a valid level, a length that fits,
+///    the record ending inside the live words, and its slot showing it
+///    committed (kept, flagged [`Flags::PREVIOUS_BOOT`]) or still reserved
+///    (a writer the reset cut: kept, flagged [`Flags::INCOMPLETE`], because
+///    its size was recorded at reservation). The first record that fails
+///    ends the log there; it and everything after it are discarded and
+///    counted.
+///
+/// Whatever the memory holds, recovery ends with a ring that satisfies every
+/// invariant the writers and readers rely on, in at most `SLOTS` steps.
+///
+/// ```
+/// use logbuf::ring::{Cursor, Flags, Read, RecordMeta, Ring};
+/// use logbuf::Level;
+///
+/// // Boot 1 starts (every boot begins with `recover`), logs, then
+/// // "resets": its memory image survives.
+/// let before: Ring<64, 8> = Ring::new();
+/// assert!(before.recover().fresh);
+/// before.write(RecordMeta::new(Level::Error), b"brown-out").unwrap();
+/// let mut image = [0u32; Ring::<64, 8>::IMAGE_WORDS];
+/// before.save_image(&mut image);
+///
+/// // Boot 2 finds the image in its RAM and recovers it.
+/// let after: Ring<64, 8> = Ring::new();
+/// after.load_image(&image);
+/// let report = after.recover();
+/// assert_eq!((report.fresh, report.kept), (false, 1));
+/// let mut buf = [0u8; 16];
+/// let Read::Record(h) = after.read(&mut after.oldest(), &mut buf) else { panic!() };
+/// assert!(h.flags.contains(Flags::PREVIOUS_BOOT));
+/// assert_eq!(&buf[..h.len as usize], b"brown-out");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Recovery {
     /// The memory did not hold a ring of this shape (cold boot, other
@@ -110,7 +116,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     }
 
     /// Validates the ring's memory as left by a previous boot and repairs it
-    /// (see the [module documentation](self)). Call once at boot, before any
+    /// (see [`Recovery`]). Call once at boot, before any
     /// writer or reader uses the ring.
     pub fn recover(&self) -> Recovery {
         // Ordering (all of this function): Relaxed; boot time, one context.
@@ -205,8 +211,9 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         self.lost_full.store(0, r);
         self.lost_contention.store(0, r);
         self.policy.store(policy, r);
-        for (i, s) in self.slots.iter().enumerate() {
-            s.store((i as u32).wrapping_sub(SLOTS as u32), r);
+        for s in &self.slots {
+            // 0 is "not committed" for every slot (see `Slot`).
+            s.store(0, r);
         }
         for w in &self.data {
             w.store(0, r);
@@ -256,6 +263,13 @@ mod tests {
 
     type R = Ring<64, 8>;
 
+    /// A ring as a boot sets it up: new, then recovered (stamped).
+    fn booted() -> R {
+        let r = R::new();
+        assert!(r.recover().fresh, "a new ring holds no log");
+        r
+    }
+
     fn image_of(ring: &R) -> Vec<u32> {
         let mut v = std::vec![0; R::IMAGE_WORDS];
         assert_eq!(ring.save_image(&mut v), R::IMAGE_WORDS);
@@ -278,7 +292,7 @@ mod tests {
 
     #[test]
     fn records_survive_a_warm_reset_flagged_previous_boot() {
-        let a = R::new();
+        let a = booted();
         for i in 0u8..20 {
             a.write(RecordMeta::new(Level::Info).timestamp(i as u64), &[i; 9])
                 .unwrap();
@@ -313,7 +327,7 @@ mod tests {
 
     #[test]
     fn record_cut_mid_write_is_kept_incomplete_and_later_ones_survive() {
-        let a = R::new();
+        let a = booted();
         a.write(RecordMeta::new(Level::Info), b"one").unwrap();
         let mut cut = a.reserve(8, RecordMeta::new(Level::Error)).unwrap();
         cut.write(b"hal");
@@ -356,7 +370,7 @@ mod tests {
 
     #[test]
     fn corrupted_record_ends_the_log_there_and_is_counted() {
-        let a = R::new();
+        let a = booted();
         for i in 0u8..5 {
             a.write(RecordMeta::new(Level::Info), &[i; 4]).unwrap();
         }
@@ -382,6 +396,7 @@ mod tests {
     #[test]
     fn other_geometry_is_not_trusted() {
         let a: Ring<64, 16> = Ring::new();
+        a.recover();
         a.write(RecordMeta::new(Level::Info), b"x").unwrap();
         let mut image = std::vec![0; Ring::<64, 16>::IMAGE_WORDS];
         a.save_image(&mut image);
@@ -392,7 +407,7 @@ mod tests {
 
     #[test]
     fn recover_in_place_on_raw_memory() {
-        let a = R::new();
+        let a = booted();
         a.write(RecordMeta::new(Level::Info), b"kept").unwrap();
         let image = image_of(&a);
         let mut mem = core::mem::MaybeUninit::<R>::uninit();
@@ -414,5 +429,26 @@ mod tests {
         let mut buf = [0u8; 8];
         assert!(matches!(ring.read(&mut c, &mut buf), Read::Record(h) if h.len == 4));
         assert_eq!(&buf[..4], b"kept");
+    }
+}
+
+#[cfg(test)]
+mod zero_image {
+    use super::*;
+
+    #[test]
+    fn a_new_ring_is_all_zero_words_so_a_static_one_lands_in_bss() {
+        let r: Ring<64, 8> = Ring::new();
+        let mut image = [1u32; Ring::<64, 8>::IMAGE_WORDS];
+        r.save_image(&mut image);
+        assert!(image.iter().all(|&w| w == 0), "{image:?}");
+        // ...and it works as it is, without recovery.
+        r.write(crate::ring::RecordMeta::new(Level::Info), b"x")
+            .unwrap();
+        let mut buf = [0u8; 4];
+        assert!(matches!(
+            r.read(&mut crate::ring::Cursor::new(), &mut buf),
+            crate::ring::Read::Record(_)
+        ));
     }
 }
