@@ -26,8 +26,10 @@ fn run<const ID: usize>(config: Config) {
             std::hint::spin_loop();
         }
     });
-    log.add_console(fast.leak_sink(), LevelFilter::Trace).unwrap();
-    log.add_console(slow.leak_sink(), LevelFilter::Trace).unwrap();
+    log.add_console(fast.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    log.add_console(slow.leak_sink(), LevelFilter::Trace)
+        .unwrap();
 
     let done = Arc::new(AtomicBool::new(false));
     let printer = {
@@ -85,7 +87,11 @@ fn run<const ID: usize>(config: Config) {
             "console {i}: every loss announced"
         );
         let text = cap.text();
-        assert_eq!(announced(&text), st.announced as u64, "console {i}: notices");
+        assert_eq!(
+            announced(&text),
+            st.announced as u64,
+            "console {i}: notices"
+        );
         let mut last = [None::<u64>; 4];
         let mut lines = 0u64;
         for line in text.lines() {
@@ -96,10 +102,16 @@ fn run<const ID: usize>(config: Config) {
                 }
                 last[p as usize] = Some(n);
             } else {
-                assert!(line.ends_with("messages dropped"), "console {i}: torn line {line:?}");
+                assert!(
+                    line.ends_with("messages dropped"),
+                    "console {i}: torn line {line:?}"
+                );
             }
         }
-        assert_eq!(lines, st.printed as u64, "console {i}: one line per printed record");
+        assert_eq!(
+            lines, st.printed as u64,
+            "console {i}: one line per printed record"
+        );
     }
     // For the record (not asserted: depends on scheduling).
     eprintln!(
