@@ -109,7 +109,9 @@ fn ring_past_two_to_the_31_records_still_finds_its_oldest() {
 mod common;
 
 use common::{set_caller, Board};
-use logbuf::console::{Caller, Config, Logger, PrinterStatus};
+use logbuf::console::{
+    AddConsoleError, Budget, Caller, Config, LineFormat, Logger, PrinterStatus, LINE_MAX,
+};
 use logbuf::sinks::Capture;
 use logbuf::LevelFilter;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -134,7 +136,8 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
             cap2.set_block_always(true); // after the first 8 bytes
         }
     });
-    log.add_console(cap.leak_sink(), LevelFilter::Trace).unwrap();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
     log.log(Level::Info, format_args!("first record, info"));
     assert_eq!(cap.text().len(), 8, "8 bytes out, then would-block");
     log.set_console_level(0, LevelFilter::Error);
@@ -144,8 +147,452 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
     assert_eq!(log.printer(), PrinterStatus::Idle);
     let lines = cap.lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].ends_with("INFO  t1: first record, info"), "{lines:?}");
+    assert!(
+        lines[0].ends_with("INFO  t1: first record, info"),
+        "{lines:?}"
+    );
     assert!(lines[1].starts_with("[    0.000000] ERROR t1: second record, error"));
     let st = log.console_stats(0).unwrap();
     assert_eq!((st.printed, st.filtered), (2, 0));
+}
+
+type Log<const ID: usize> = Logger<Board<ID>, 1024, 64, 2>;
+
+fn leak<const ID: usize>(config: Config) -> &'static Log<ID> {
+    Box::leak(Box::new(Logger::new(config)))
+}
+
+fn console<const ID: usize>(log: &'static Log<ID>) -> Capture {
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    cap
+}
+
+/// Indexes `n=` of the record lines, in output order.
+fn indexes(lines: &[String]) -> Vec<u64> {
+    lines
+        .iter()
+        .filter_map(|l| l.rsplit_once(" n=")?.1.parse().ok())
+        .collect()
+}
+
+/// Records far larger than the ring and than a console line: stored cut
+/// to the ring's largest payload and flagged; printed cut to `LINE_MAX`
+/// with the rest counted in the line; nothing else is affected.
+#[test]
+fn records_larger_than_the_ring_are_cut_flagged_and_printed_as_such() {
+    let log: &'static Logger<Board<41>, 256, 16, 1> =
+        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    set_caller(Caller::thread(0, 1));
+    let cap = Capture::new();
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    let max = Ring::<256, 16>::MAX_PAYLOAD;
+    let huge = "x".repeat(100_000);
+    assert!(log.log(Level::Info, format_args!("{huge}")));
+    // Stored: the whole ring's worth, flagged.
+    let mut c = log.ring().oldest();
+    let mut buf = vec![0u8; max + 10];
+    let Read::Record(h) = log.ring().read(&mut c, &mut buf) else {
+        panic!("stored")
+    };
+    assert_eq!(h.len as usize, max);
+    assert!(h.flags.contains(Flags::TRUNCATED));
+    // Each takes the whole ring: the next one overwrites it (after it was
+    // printed here), which is the flight recorder doing its job.
+    assert!(log.log_bytes(RecordMeta::new(Level::Warn), huge.as_bytes()));
+    assert!(log.log(Level::Info, format_args!("after n=0")));
+    let lines = cap.lines();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let tail = format!(
+        "{} [+{} bytes] [truncated]",
+        "x".repeat(LINE_MAX),
+        max - LINE_MAX
+    );
+    assert!(lines[0].ends_with(&tail), "{}", lines[0]);
+    assert!(lines[1].contains("WARN ") && lines[1].ends_with(&tail));
+    assert!(lines[2].ends_with("after n=0"));
+    assert_eq!(log.console_stats(0).unwrap().printed, 3);
+    assert_eq!(log.ring().lost().total(), 0);
+}
+
+/// A clock that goes backwards: records keep their sequence order and
+/// print with the times they were given; a time budget that sees the clock
+/// step back counts as spent (wrapping difference), so the call stops and
+/// wakes the printer, which prints the rest. Nothing is lost.
+#[test]
+fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
+    let log = leak::<42>(Config {
+        irq_budget: Budget::records(1000).with_ticks(50),
+        ..Config::DEFAULT
+    });
+    let cap = console(log);
+    set_caller(Caller::interrupt(0, 3));
+    Board::<42>::advance(5_000);
+    for i in 0..10u64 {
+        // Back 300 ticks per record.
+        Board::<42>::advance(300u64.wrapping_neg());
+        log.log_deferred(Level::Info, format_args!("back n={i}"));
+    }
+    // Inside the sink the clock steps back again: the budget's elapsed
+    // time wraps to a huge value.
+    let cap2 = cap.clone();
+    cap.set_hook(move |_| {
+        Board::<42>::advance(1u64.wrapping_neg());
+        let _ = &cap2;
+    });
+    let wakes = Board::<42>::wakes();
+    let exhausted = log.stats().budget_exhausted;
+    log.log(Level::Info, format_args!("irq n={}", 10));
+    assert_eq!(log.console_stats(0).unwrap().printed, 1, "stopped early");
+    assert_eq!(log.stats().budget_exhausted, exhausted + 1);
+    assert!(Board::<42>::wakes() > wakes, "printer woken");
+    cap.clear_hook();
+    set_caller(Caller::thread(0, 0));
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    let lines = cap.lines();
+    assert_eq!(indexes(&lines), (0..=10).collect::<Vec<_>>());
+    // Printed with the (decreasing) times they were stored at.
+    assert!(lines[0].starts_with("[    0.004700]"), "{}", lines[0]);
+    assert!(lines[9].starts_with("[    0.002000]"), "{}", lines[9]);
+    let st = log.console_stats(0).unwrap();
+    assert_eq!((st.printed, st.consumed()), (11, 11));
+}
+
+/// A sink that always fails: its console counts the record it failed on,
+/// then retries its drop notice once per pass without advancing (so it
+/// never spins); the ring overwrites what it cannot print (counted as
+/// missed); the other console is unaffected. Once the sink works again one
+/// notice announces every loss and the books balance.
+#[test]
+fn sink_that_always_fails_costs_counted_records_never_a_hang() {
+    let log: &'static Logger<Board<43>, 512, 16, 2> =
+        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    set_caller(Caller::thread(0, 1));
+    let bad = Capture::new();
+    let good = Capture::new();
+    bad.set_fail_always(true);
+    log.add_console(bad.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    log.add_console(good.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    for i in 0..200u64 {
+        log.log(Level::Info, format_args!("rec n={i}"));
+    }
+    assert_eq!(indexes(&good.lines()), (0..200).collect::<Vec<_>>());
+    assert!(bad.bytes().is_empty());
+    assert!(bad.writes() <= 2 * 200 + 2, "{} writes", bad.writes());
+    let st = log.console_stats(0).unwrap();
+    assert_eq!((st.failed, st.printed), (1, 0));
+    bad.set_fail_always(false);
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    let st = log.console_stats(0).unwrap();
+    assert_eq!(st.consumed(), 200);
+    assert!(st.missed > 150, "the ring holds 16");
+    assert_eq!(st.announced, st.failed + st.missed);
+    let lines = bad.lines();
+    assert!(
+        lines[0].ends_with(&format!("{} messages dropped", st.failed + st.missed)),
+        "one notice for every loss: {}",
+        lines[0]
+    );
+    let printed = indexes(&lines);
+    assert_eq!(printed.len() as u32, st.printed);
+    assert_eq!(printed.last(), Some(&199));
+}
+
+/// Sinks that would block forever (or take nothing: `Ok(0)`) during the
+/// emergency and panic flushes: each write is polled a bounded number of
+/// times (`panic_spins`), then the console is left where it is and the
+/// flush returns; the healthy console gets everything. (Blocking outside a
+/// flush: tests/console_scenarios.rs
+/// `blocked_console_does_not_stall_others_and_announces_its_losses`.)
+#[test]
+fn flushes_never_hang_on_a_sink_that_never_takes_bytes() {
+    struct TakesNothing(Arc<AtomicU32>);
+    impl logbuf::sinks::Sink for TakesNothing {
+        fn write(&mut self, _: &[u8]) -> Result<usize, logbuf::sinks::SinkError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(0)
+        }
+        fn any_context(&self) -> bool {
+            true
+        }
+    }
+    let log: &'static Logger<Board<44>, 1024, 64, 3> = Box::leak(Box::new(Logger::new(Config {
+        panic_spins: 50,
+        ..Config::DEFAULT
+    })));
+    set_caller(Caller::thread(0, 1));
+    let blocked = Capture::new();
+    blocked.set_block_always(true);
+    let calls = Arc::new(AtomicU32::new(0));
+    let good = Capture::new();
+    log.add_console(blocked.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    log.add_console(
+        Box::leak(Box::new(TakesNothing(calls.clone()))),
+        LevelFilter::Trace,
+    )
+    .unwrap();
+    log.add_console(good.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    for i in 0..5u64 {
+        log.log(Level::Info, format_args!("rec n={i}"));
+    }
+    let (ok, n) = common::must_finish(10, move || {
+        let ok = common::as_caller(Caller::interrupt(0, 2), || log.emergency_flush());
+        // SAFETY: no other context uses the logger; nothing is displaced.
+        let n = unsafe { log.panic_flush(format_args!("panic n={}", 5)) };
+        (ok, n)
+    });
+    assert!(ok);
+    assert!(n >= 1, "the healthy console printed the panic message");
+    assert_eq!(indexes(&good.lines()), (0..=5).collect::<Vec<_>>());
+    assert!(blocked.bytes().is_empty());
+    // Polled, but bounded: at most panic_spins + 1 tries per write attempt.
+    assert!(calls.load(Ordering::SeqCst) <= 10 * 51, "{calls:?}");
+    assert_eq!(log.console_stats(0).unwrap().printed, 0);
+    assert_eq!(log.console_stats(1).unwrap().printed, 0);
+    assert!(log.lock().view().is_none(), "the flush released the lock");
+}
+
+/// A sink that claims to have taken more bytes than it was given: the
+/// console never indexes past its buffer and goes on with the next record.
+#[test]
+fn sink_claiming_more_than_it_was_given_is_clamped() {
+    struct OverClaims(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl logbuf::sinks::Sink for OverClaims {
+        fn write(&mut self, bytes: &[u8]) -> Result<usize, logbuf::sinks::SinkError> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len() + 1000)
+        }
+    }
+    let log = leak::<45>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let out = Arc::new(std::sync::Mutex::new(Vec::new()));
+    log.add_console(
+        Box::leak(Box::new(OverClaims(out.clone()))),
+        LevelFilter::Trace,
+    )
+    .unwrap();
+    for i in 0..20u64 {
+        log.log(Level::Info, format_args!("rec {} n={i}", "y".repeat(70)));
+    }
+    let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+    let lines: Vec<String> = text.lines().map(String::from).collect();
+    assert_eq!(indexes(&lines), (0..20).collect::<Vec<_>>());
+    assert_eq!(log.console_stats(0).unwrap().printed, 20);
+}
+
+/// Log calls from inside a sink, beyond the thread-context case of
+/// tests/console_scenarios.rs (`logging_from_inside_a_sink_neither_
+/// deadlocks_nor_loses`): a sink that logs on *every* write feeds itself,
+/// yet each log call still returns after its budget (and wakes the
+/// printer); and a sink that logs during the panic flush gets its record
+/// printed by that flush.
+#[test]
+fn sink_that_logs_on_every_write_is_bounded_per_call() {
+    let log = leak::<46>(Config {
+        thread_budget: Budget::records(8),
+        ..Config::DEFAULT
+    });
+    let cap = Capture::new();
+    let fed = Arc::new(AtomicU32::new(0));
+    let f2 = fed.clone();
+    cap.set_hook(move |_| {
+        let i = f2.fetch_add(1, Ordering::SeqCst);
+        if i < 100 {
+            log.log(Level::Debug, format_args!("fed n={}", i + 1));
+        }
+    });
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    let wakes = Board::<46>::wakes();
+    common::must_finish(10, move || {
+        set_caller(Caller::thread(0, 1));
+        log.log(Level::Info, format_args!("seed n={}", 0));
+    });
+    let printed = log.console_stats(0).unwrap().printed;
+    assert_eq!(printed, 8, "one call prints its budget, not the feedback");
+    assert!(
+        Board::<46>::wakes() > wakes,
+        "the rest is left to the printer"
+    );
+    // The printer drains as long as records keep coming; here the feedback
+    // stops after 100 records.
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    let st = log.console_stats(0).unwrap();
+    assert_eq!(st.consumed(), 101);
+    assert_eq!(st.printed as u64 + st.missed as u64, 101);
+    assert_eq!(st.announced, st.missed);
+
+    // During a panic flush.
+    let log = leak::<47>(Config::DEFAULT);
+    let cap = Capture::new();
+    let once = Arc::new(AtomicU32::new(0));
+    let o2 = once.clone();
+    cap.set_hook(move |_| {
+        if o2.fetch_add(1, Ordering::SeqCst) == 0 {
+            common::as_caller(Caller::interrupt(0, 5), || {
+                log.log(Level::Warn, format_args!("from sink n={}", 1));
+            });
+        }
+    });
+    log.add_console(cap.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    let n = common::must_finish(10, move || {
+        set_caller(Caller::thread(0, 1));
+        // SAFETY: no other context uses the logger; nothing is displaced.
+        unsafe { log.panic_flush(format_args!("panic n={}", 0)) }
+    });
+    assert_eq!(n, 2);
+    assert_eq!(indexes(&cap.lines()), vec![0, 1]);
+}
+
+/// A formatter that panics half-way through the second (writing) pass: the
+/// reservation is committed as far as it got (dropping a grant commits), so
+/// the ring is not left with a record that blocks every reader; logging
+/// goes on.
+#[test]
+fn formatter_panicking_mid_record_leaves_no_stuck_reservation() {
+    struct PanicsOnSecondPass(AtomicU32);
+    impl std::fmt::Display for PanicsOnSecondPass {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("partial ")?;
+            if self.0.fetch_add(1, Ordering::SeqCst) == 1 {
+                panic!("formatter fault");
+            }
+            f.write_str("rest of it")
+        }
+    }
+    let log = leak::<48>(Config::DEFAULT);
+    let cap = console(log);
+    set_caller(Caller::thread(0, 1));
+    let bad = PanicsOnSecondPass(AtomicU32::new(0));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        log.log(Level::Error, format_args!("{bad}"));
+    }));
+    assert!(r.is_err());
+    assert!(log.log(Level::Info, format_args!("after n={}", 1)));
+    let lines = cap.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    // The cut record: what was written, then zeros for the rest.
+    assert!(
+        lines[0].contains("ERROR t1: partial \0\0\0"),
+        "{:?}",
+        lines[0]
+    );
+    assert!(lines[1].ends_with("after n=1"));
+    assert_eq!(log.console_stats(0).unwrap().printed, 2);
+}
+
+/// A formatter whose output differs between the measuring pass and the
+/// writing pass: longer output is cut and flagged truncated, shorter output
+/// is padded; neither overruns the reservation.
+#[test]
+fn formatter_changing_length_between_passes_is_cut_or_padded() {
+    struct Grows(AtomicU32);
+    impl std::fmt::Display for Grows {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let n = self.0.fetch_add(1, Ordering::SeqCst) as usize;
+            f.write_str(&"ab".repeat(1 + 3 * (n % 2)))
+        }
+    }
+    struct Shrinks(AtomicU32);
+    impl std::fmt::Display for Shrinks {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let n = self.0.fetch_add(1, Ordering::SeqCst) as usize;
+            f.write_str(&"cd".repeat(4 - 3 * (n % 2)))
+        }
+    }
+    let log = leak::<49>(Config::DEFAULT);
+    let cap = console(log);
+    set_caller(Caller::thread(0, 1));
+    log.log(Level::Info, format_args!("{}", Grows(AtomicU32::new(0))));
+    log.log(Level::Info, format_args!("{}", Shrinks(AtomicU32::new(0))));
+    let lines = cap.lines();
+    assert!(lines[0].ends_with("t1: ab [truncated]"), "{}", lines[0]);
+    assert!(lines[1].ends_with("t1: cd      "), "{:?}", lines[1]);
+}
+
+/// Memory images of the wrong size: a short image loads with the missing
+/// words as zero (then recovers to an empty ring), a long one is cut; a
+/// short save buffer gets what fits.
+#[test]
+fn images_of_the_wrong_size_are_cut_or_zero_filled() {
+    let a = with_records(3);
+    let full = image_of(&a);
+    let mut short = vec![0u32; 5];
+    assert_eq!(a.save_image(&mut short), 5);
+    assert_eq!(short, full[..5]);
+    let b = R::new();
+    b.load_image(&full[..10]); // indices, a few slots, no records
+    let rep = b.recover();
+    assert_eq!(rep.kept + rep.incomplete, 0, "{rep:?}");
+    assert!(drain(&b).is_empty());
+    b.write(RecordMeta::new(Level::Info), b"ok").unwrap();
+    assert_eq!(drain(&b).len(), 1);
+    let mut long = full.clone();
+    long.extend([0xffff_ffff; 100]);
+    let c = R::new();
+    c.load_image(&long);
+    assert_eq!(c.recover().kept, 3);
+    assert_eq!(drain(&c).len(), 3);
+}
+
+/// More consoles than places: a clear error, nothing else changes; a
+/// logger with no console places at all still stores records.
+#[test]
+fn too_many_consoles_is_an_error_not_a_loss() {
+    let log = leak::<50>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let a = console(log);
+    let _b = console(log);
+    let extra = Capture::new();
+    assert_eq!(
+        log.add_console(extra.leak_sink(), LevelFilter::Trace),
+        Err(AddConsoleError::Full)
+    );
+    log.log(Level::Info, format_args!("rec n={}", 0));
+    assert_eq!(indexes(&a.lines()), vec![0]);
+    assert!(extra.bytes().is_empty());
+
+    let none: &'static Logger<Board<50>, 256, 8, 0> =
+        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    assert_eq!(
+        none.add_console(extra.leak_sink(), LevelFilter::Trace),
+        Err(AddConsoleError::Full)
+    );
+    assert!(none.log(Level::Info, format_args!("stored n={}", 0)));
+    assert_eq!(none.printer(), PrinterStatus::Idle);
+    assert_eq!(drain_any(none.ring()), 1);
+}
+
+fn drain_any<const W: usize, const S: usize>(ring: &Ring<W, S>) -> usize {
+    let mut c = ring.oldest();
+    let mut n = 0;
+    while let Read::Record(_) = ring.read(&mut c, &mut []) {
+        n += 1;
+    }
+    n
+}
+
+/// A line format with a zero clock rate (set directly, bypassing
+/// `with_ticks_per_second`): no division by zero, whole ticks printed.
+#[test]
+fn zero_ticks_per_second_prints_raw_ticks() {
+    let log = leak::<51>(Config {
+        line: LineFormat {
+            ticks_per_second: 0,
+            ..LineFormat::DEFAULT
+        },
+        ..Config::DEFAULT
+    });
+    let cap = console(log);
+    set_caller(Caller::thread(0, 1));
+    Board::<51>::advance(1234);
+    log.log(Level::Info, format_args!("rec n={}", 0));
+    assert_eq!(cap.lines(), vec!["[ 1234] INFO  t1: rec n=0".to_string()]);
 }
