@@ -229,6 +229,33 @@ pub enum Read {
 /// `WORDS`: 32-bit data words (payload + 12-byte in-band header per record);
 /// `SLOTS`: the most records held at once (4 bytes each). Both powers of two.
 ///
+/// A shape that cannot work does not compile (checked where the ring is
+/// built, even at run time):
+///
+/// ```compile_fail,E0080
+/// static R: logbuf::ring::Ring<0, 8> = logbuf::ring::Ring::new(); // zero-size
+/// ```
+/// ```compile_fail,E0080
+/// static R: logbuf::ring::Ring<100, 8> = logbuf::ring::Ring::new(); // WORDS not 2^n
+/// ```
+/// ```compile_fail,E0080
+/// static R: logbuf::ring::Ring<4, 2> = logbuf::ring::Ring::new(); // WORDS < 8
+/// ```
+/// ```compile_fail,E0080
+/// static R: logbuf::ring::Ring<64, 0> = logbuf::ring::Ring::new(); // no slots
+/// ```
+/// ```compile_fail,E0080
+/// static R: logbuf::ring::Ring<64, 12> = logbuf::ring::Ring::new(); // SLOTS not 2^n
+/// ```
+/// ```compile_fail,E0080
+/// // SLOTS too many for WORDS: sequence numbers would not fit the index word
+/// static R: logbuf::ring::Ring<{ 1 << 20 }, 2048> = logbuf::ring::Ring::new();
+/// ```
+/// ```compile_fail,E0080
+/// let r = logbuf::ring::Ring::<96, 8>::new(); // built at run time
+/// # drop(r);
+/// ```
+///
 /// The ring is nothing but 32-bit words (`repr(C)`, no padding), so its
 /// memory can be kept across a warm reset and checked at boot
 /// ([`Ring::recover`]), or saved and loaded as an image.
