@@ -416,18 +416,21 @@ fn check_frames(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
             continue;
         }
         // A frame cut short: by a failed write, or by an overwrite (then a
-        // terminator follows).
+        // terminator follows, perhaps after failed tries to send it).
+        const TERMINATORS: [&[u8]; 2] = [b"\0", b" [cut]\n"];
+        let term_at = |at: usize| {
+            TERMINATORS
+                .into_iter()
+                .find(|t| out[at..].starts_with(t))
+                .map_or(0, |t| t.len())
+        };
         let cut = (c.next..m.entries.len()).find_map(|k| {
             let f = frame(k)?;
             if next_fail.is_some() && here.len() < f.len() && f.starts_with(here) {
-                return Some((k, here.len()));
+                return Some((k, here.len() + term_at(end)));
             }
             (1..f.len().min(here.len())).rev().find_map(|l| {
-                let rest = &here[l..];
-                let term = [&b"\0"[..], &b" [cut]\n"[..]]
-                    .into_iter()
-                    .find(|t| rest.starts_with(t))?;
-                (f[..l] == here[..l]).then_some((k, l + term.len()))
+                (term_at(p + l) > 0 && f[..l] == here[..l]).then(|| (k, l + term_at(p + l)))
             })
         });
         let Some((k, used)) = cut else {
