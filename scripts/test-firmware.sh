@@ -9,6 +9,9 @@
 # built but not run (QEMU's lm3s6965evb has no Cortex-M4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The firmware crates build into their own target dirs, which this script
+# reads the ELFs from: an inherited CARGO_TARGET_DIR would leave stale ones.
+unset CARGO_TARGET_DIR
 
 FW=firmware/qemu
 ELF=firmware/target/elf
