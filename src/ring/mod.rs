@@ -455,7 +455,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Returns the low 32 bits of its sequence number.
     pub fn write(&self, meta: RecordMeta, payload: &[u8]) -> Result<u32, Dropped> {
         let mut grant = self.reserve(payload.len(), meta)?;
-        grant.write(payload);
+        grant.fill(payload);
         Ok(grant.commit())
     }
 
@@ -595,11 +595,21 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         let len = (len as usize).min(Self::MAX_PAYLOAD);
         let n = len.min(buf.len());
         let mut at = p.wrapping_add(HEADER_WORDS);
-        for chunk in buf[..n].chunks_mut(4) {
+        // Whole words as fixed 4-byte copies (no memcpy call per word),
+        // then the partial last word.
+        let (whole, rest) = buf[..n].split_at_mut(n & !3);
+        for chunk in whole.chunks_exact_mut(4) {
+            // Ordering: Relaxed copy of a payload word, validated after R2.
+            let w = self.word(at).load(Ordering::Relaxed);
+            chunk.copy_from_slice(&w.to_le_bytes());
+            at = at.wrapping_add(1);
+        }
+        if !rest.is_empty() {
             // Ordering: Relaxed copy of a payload word, validated after R2.
             let w = self.word(at).load(Ordering::Relaxed).to_le_bytes();
-            chunk.copy_from_slice(&w[..chunk.len()]);
-            at = at.wrapping_add(1);
+            for (d, s) in rest.iter_mut().zip(w) {
+                *d = s;
+            }
         }
         // Ordering: R2 Acquire fence; pairs with W2 of any writer whose store
         // we may have copied, making its tail push visible to R3.

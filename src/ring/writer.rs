@@ -116,6 +116,30 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
         take as usize
     }
 
+    /// Fills a fresh grant with its whole payload at once: whole words
+    /// stored directly, the last partial word left for commit. The store
+    /// path of [`Ring::write`]; `bytes` longer than the reservation are cut
+    /// and flagged as in [`Grant::write`].
+    pub(super) fn fill(&mut self, bytes: &[u8]) {
+        debug_assert_eq!(self.written, 0);
+        if bytes.len() > self.len as usize {
+            self.meta.flags = self.meta.flags.with(Flags::TRUNCATED);
+        }
+        let bytes = &bytes[..bytes.len().min(self.len as usize)];
+        let mut chunks = bytes.chunks_exact(4);
+        let mut index = 0;
+        for c in &mut chunks {
+            self.store_word(index, u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+            index += 1;
+        }
+        let mut acc = 0u32;
+        for (k, &b) in chunks.remainder().iter().enumerate() {
+            acc |= (b as u32) << (8 * k);
+        }
+        self.acc = acc;
+        self.written = bytes.len() as u32;
+    }
+
     /// Publishes the record; returns the low 32 bits of its sequence number.
     pub fn commit(mut self) -> u32 {
         self.finish();
