@@ -109,27 +109,38 @@ impl ContextId {
     }
 }
 
+impl ContextId {
+    /// The printed name as a word and an optional number: (`"t"`, 3),
+    /// (`"irq"`, 7), (`"systick"`, none), (`"exc"`, 9).
+    pub(crate) fn parts(self) -> (&'static str, Option<u8>) {
+        if !self.is_interrupt() {
+            return ("t", Some(self.id()));
+        }
+        if self.id() < Self::EXCEPTION_BASE {
+            return ("irq", Some(self.id()));
+        }
+        match self.id() - Self::EXCEPTION_BASE {
+            2 => ("nmi", None),
+            3 => ("hardfault", None),
+            4 => ("memmanage", None),
+            5 => ("busfault", None),
+            6 => ("usagefault", None),
+            11 => ("svcall", None),
+            12 => ("debugmon", None),
+            14 => ("pendsv", None),
+            15 => ("systick", None),
+            n => ("exc", Some(n)),
+        }
+    }
+}
+
 impl core::fmt::Display for ContextId {
     /// `t3` (thread 3), `irq7` (device interrupt 7), or the name of a
     /// system exception (`systick`, `pendsv`, `hardfault`, ... / `exc9`).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        if !self.is_interrupt() {
-            return write!(f, "t{}", self.id());
-        }
-        if self.id() < Self::EXCEPTION_BASE {
-            return write!(f, "irq{}", self.id());
-        }
-        match self.id() - Self::EXCEPTION_BASE {
-            2 => f.write_str("nmi"),
-            3 => f.write_str("hardfault"),
-            4 => f.write_str("memmanage"),
-            5 => f.write_str("busfault"),
-            6 => f.write_str("usagefault"),
-            11 => f.write_str("svcall"),
-            12 => f.write_str("debugmon"),
-            14 => f.write_str("pendsv"),
-            15 => f.write_str("systick"),
-            n => write!(f, "exc{n}"),
+        match self.parts() {
+            (name, Some(n)) => write!(f, "{name}{n}"),
+            (name, None) => f.write_str(name),
         }
     }
 }

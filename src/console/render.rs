@@ -65,35 +65,119 @@ impl LineFormat {
         self
     }
 
-    fn prefix(
-        &self,
-        out: &mut dyn Write,
-        ts: u64,
-        level: &str,
-        ctx: &dyn fmt::Display,
-    ) -> fmt::Result {
+    /// Renders the prefix into a stack buffer with plain digit loops (no
+    /// core::fmt padding machinery, one division per digit on 32 bits while
+    /// the value fits) and hands it over in one piece.
+    fn prefix(&self, out: &mut dyn Write, ts: u64, level: &str, ctx: Ctx<'_>) -> fmt::Result {
+        let mut b = Prefix::new();
         if self.timestamp {
             let tps = self.ticks_per_second.max(1) as u64;
             let digits = fraction_digits(tps);
+            b.push(b"[");
             if digits == 0 {
-                write!(out, "[{:>5}] ", ts)?;
+                b.number(ts, 5, b' ');
             } else {
-                write!(out, "[{:>5}.{:0w$}] ", ts / tps, ts % tps, w = digits)?;
+                b.number(ts / tps, 5, b' ');
+                b.push(b".");
+                b.number(ts % tps, digits, b'0');
             }
+            b.push(b"] ");
         }
         if self.level {
-            write!(out, "{:<5} ", level)?;
+            b.push(level.as_bytes());
+            for _ in level.len()..5 {
+                b.push(b" ");
+            }
+            b.push(b" ");
         }
         if self.context {
-            write!(out, "{}: ", ctx)?;
+            match ctx {
+                Ctx::Id(id) => {
+                    let (name, number) = id.parts();
+                    b.push(name.as_bytes());
+                    if let Some(n) = number {
+                        b.number(n as u64, 0, b'0');
+                    }
+                }
+                Ctx::Name(name) => b.push(name.as_bytes()),
+            }
+            b.push(b": ");
         }
-        Ok(())
+        out.write_str(b.as_str())
     }
 }
 
 impl Default for LineFormat {
     fn default() -> Self {
         Self::DEFAULT
+    }
+}
+
+/// Who a line is from: a record's context, or logbuf itself (notices).
+#[derive(Clone, Copy)]
+enum Ctx<'a> {
+    Id(ContextId),
+    Name(&'a str),
+}
+
+/// A line prefix being built: ASCII only, at most 64 bytes (the longest is
+/// `[` + 20 digits + `.` + 10 digits + `] ` + `ERROR ` + `hardfault: `).
+struct Prefix {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Prefix {
+    fn new() -> Self {
+        Prefix {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+    fn push(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+    /// `v` in decimal, right-aligned to `width` with `pad`.
+    fn number(&mut self, v: u64, width: usize, pad: u8) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut push_digits = |mut v: u32| loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        };
+        if v <= u32::MAX as u64 {
+            push_digits(v as u32);
+        } else {
+            // Rare: split once so the digit loop stays 32-bit.
+            let (hi, lo) = (v / 1_000_000_000, (v % 1_000_000_000) as u32);
+            push_digits(lo);
+            while digits.len() - i < 9 {
+                i -= 1;
+                digits[i] = b'0';
+            }
+            let mut hi = hi;
+            while hi > 0 {
+                i -= 1;
+                digits[i] = b'0' + (hi % 10) as u8;
+                hi /= 10;
+            }
+        }
+        let n = digits.len() - i;
+        for _ in n..width {
+            self.push(&[pad]);
+        }
+        self.push(&digits[i..]);
+    }
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed (digits, punctuation, level and context
+        // names); a failure here would be a bug, rendered as nothing.
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 }
 
@@ -118,7 +202,7 @@ pub(crate) fn render_line(
         out,
         header.timestamp,
         header.level.as_str(),
-        &ContextId(header.context),
+        Ctx::Id(ContextId(header.context)),
     )?;
     if header.flags.contains(Flags::PREVIOUS_BOOT) {
         out.write_str("(previous boot) ")?;
@@ -160,7 +244,7 @@ pub(crate) fn render_notice(
     n: u64,
     out: &mut dyn Write,
 ) -> fmt::Result {
-    line.prefix(out, ts, "WARN", &"logbuf")?;
+    line.prefix(out, ts, "WARN", Ctx::Name("logbuf"))?;
     writeln!(out, "{} messages dropped", n)
 }
 
@@ -336,6 +420,38 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s, "INFO  <4-byte binary record>\n");
+    }
+
+    #[test]
+    fn prefix_numbers_match_core_fmt_everywhere() {
+        use std::format;
+        for ts in [
+            0u64,
+            7,
+            999_999,
+            1_000_000,
+            12_345_678,
+            99_999_999_999,
+            u32::MAX as u64 + 5,
+            u64::MAX,
+        ] {
+            for tps in [1u32, 10, 1000, 1_000_000, 32_768] {
+                let f = LineFormat::DEFAULT
+                    .with_ticks_per_second(tps)
+                    .with_level(false)
+                    .with_context(false);
+                let mut s = String::new();
+                render_line(&f, &header(ts, 0, Flags::NONE, 0), b"", &mut s).unwrap();
+                let tps = tps as u64;
+                let digits = fraction_digits(tps);
+                let want = if digits == 0 {
+                    format!("[{:>5}] \n", ts)
+                } else {
+                    format!("[{:>5}.{:0w$}] \n", ts / tps, ts % tps, w = digits)
+                };
+                assert_eq!(s, want, "ts {ts} tps {tps}");
+            }
+        }
     }
 
     #[test]
