@@ -10,12 +10,18 @@
 //! callgrind_store drain  <kind> [N]   N drains of 64 records (lines, bare, frames,
 //!                                     raw_lines, raw_bare, raw_frames)
 //! callgrind_store header              measured bytes of ring memory per record
+//! callgrind_store best                fastest of 15 timed rounds per implementation
 //! ```
+//!
+//! `best` is not for callgrind: it is a wall-clock cross-check of the
+//! criterion figures that a busy machine disturbs less (the minimum over
+//! rounds drops the rounds in which the process was preempted).
 //! `<impl>`: logbuf, cs_deque, cs_rtt, std_mutex, floor, floor_memcpy, empty.
 
 use std::fmt;
 use std::hint::black_box;
 use std::process::exit;
+use std::time::Instant;
 
 #[path = "../benches/alt/mod.rs"]
 mod alt;
@@ -155,16 +161,60 @@ fn header() {
     );
 }
 
+/// Calls per timed round of `best`.
+const ROUND: u32 = 200_000;
+
+/// The fastest of 15 rounds of `ROUND` calls, in ns per call.
+fn fastest(mut f: impl FnMut(u32)) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..15 {
+        let t = Instant::now();
+        for i in 0..ROUND {
+            f(i);
+        }
+        best = best.min(t.elapsed().as_nanos() as f64 / ROUND as f64);
+    }
+    best
+}
+
+/// Prints the `best` table: ns per call and the ratio to the floor.
+struct Fastest(Vec<(&'static str, f64, f64)>);
+
+impl Visit for Fastest {
+    fn visit<S: Store>(&mut self, name: &'static str, store: &'static S) {
+        let stored = fastest(|_| store.store(black_box(RECORD)));
+        let formatted = fastest(|i| alt::log_temp(store, black_box(-215), black_box(i)));
+        self.0.push((name, stored, formatted));
+    }
+}
+
+fn best() {
+    let mut all = Fastest(Vec::new());
+    alt::each(&mut all);
+    let (_, fs, ff) = *all.0.last().expect("floor is last");
+    println!("| implementation | store 32 B (ns) | × floor | formatted (ns) | × floor |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, s, f) in all.0 {
+        println!(
+            "| {name} | {s:.1} | {:.2} | {f:.1} | {:.2} |",
+            s / fs,
+            f / ff
+        );
+    }
+}
+
 fn usage() -> ! {
-    eprintln!("usage: callgrind_store (store|fmt) IMPL [N] | drain KIND [N] | header");
+    eprintln!("usage: callgrind_store (store|fmt) IMPL [N] | drain KIND [N] | header | best");
     exit(2)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let op = args.first().map(String::as_str).unwrap_or_else(|| usage());
-    if op == "header" {
-        return header();
+    match op {
+        "header" => return header(),
+        "best" => return best(),
+        _ => {}
     }
     let name = args.get(1).cloned().unwrap_or_else(|| usage());
     let n: u32 = match args.get(2) {
