@@ -358,7 +358,14 @@ fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
         text.is_empty() || text.ends_with('\n'),
         "a settled console ends its last line: {text:?}"
     );
+    // An incomplete record prints the stale bytes of its unwritten words
+    // verbatim, newlines included: its line may span several.
+    let mut in_incomplete = false;
     for line in text.lines() {
+        if in_incomplete {
+            in_incomplete = !line.ends_with(" [incomplete]");
+            continue;
+        }
         if let Some(rest) = line.strip_suffix(" messages dropped") {
             let n: u64 = rest.rsplit(' ').next().unwrap().parse().unwrap();
             assert!(rest.contains("WARN  logbuf: "), "{line}");
@@ -378,7 +385,7 @@ fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
                         e.level.as_str(),
                         ContextId(e.ctx)
                     );
-                    e.boot < m.boot && line.contains(&head) && line.ends_with(" [incomplete]")
+                    e.boot < m.boot && line.contains(&head)
                 }
                 _ => false,
             }
@@ -391,6 +398,7 @@ fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
         };
         c.next = k + 1;
         c.lines += 1;
+        in_incomplete = m.entries[k].state == EState::Abandoned && !line.ends_with(" [incomplete]");
     }
 }
 
