@@ -7,13 +7,19 @@
 //! execution fails the test. The models use tiny rings so that records wrap
 //! and are overwritten after two or three writes.
 //!
-//! | model | proves |
-//! |-------|--------|
-//! | [`two_writers_one_reader_wrapping`] | I6 (no torn record), exact accounting: read + missed = committed, `lost()` = failed writes, per-writer order |
-//! | [`preempted_writer_makes_others_fail_busy`] | I1: a writer never waits for one preempted between reserve and commit; it fails with `Busy`, counted |
-//! | [`reader_races_overwrite_of_its_record`] | I6/I7: a reader copying exactly the record being overwritten returns it intact or reports it missed |
-//! | [`per_writer_order_and_no_skipping`] | per-writer order; a reader never skips an uncommitted record; nothing lost when it fits |
-//! | [`drop_newest_concurrent`] | `Policy::DropNewest` keeps the first records, counts every refusal as `Full` |
+//! | model | bound | proves |
+//! |-------|-------|--------|
+//! | [`two_writers_one_reader_wrapping`], [`two_writers_reader_reads_twice_wrapping`] | 3 | I6 (no torn record) while the reader races overwrites and commits; read + missed = committed; `lost()` = failed writes; per-writer order |
+//! | [`two_writers_two_records_each_wrapping`] | 3 | the same with both writers freeing each other's records; no spurious `Contention` (found a bug) |
+//! | [`preempted_writer_makes_others_fail_busy`] | 3 | I1: a writer never waits for one preempted between reserve and commit; it fails with `Busy`, counted |
+//! | [`reader_races_overwrite_of_its_record`] | 3 | I6/I7: a reader copying exactly the record being overwritten returns it intact or reports it missed, never a spurious `Empty` (found a bug) |
+//! | [`reader_races_overwrite_of_its_record_long_payload`] | 3 | the same with five payload words per record |
+//! | [`per_writer_order_and_no_skipping`] | 3 | per-writer order; a reader never skips an uncommitted record; nothing lost when it fits |
+//! | [`drop_newest_concurrent`] | 3 | `Policy::DropNewest` keeps the first records, counts every refusal as `Full` |
+//!
+//! "bound" is the preemption bound each model uses unless
+//! `LOOM_MAX_PREEMPTIONS` is set; both bugs fail their model within a
+//! fraction of a second at these bounds.
 //!
 //! Every record is self-checking: its context is the writer id `w`, its
 //! timestamp is `w << 32 | i` (`i` = the writer's own record index), its
@@ -30,13 +36,11 @@ use loom::thread;
 use std::sync::atomic::{AtomicUsize, Ordering as StdOrdering};
 use std::vec::Vec;
 
-/// Preemption bound used when `LOOM_MAX_PREEMPTIONS` is not set. Loom's
-/// own documentation notes that 2–3 finds nearly all bugs; the script sets
-/// the same value explicitly.
-const DEFAULT_PREEMPTIONS: usize = 3;
-
 /// Runs `body` under loom and prints how many executions it explored.
-fn check<F>(name: &str, body: F)
+/// `default_bound` is the preemption bound unless `LOOM_MAX_PREEMPTIONS`
+/// overrides it: each model gets the largest bound (2 or 3) that keeps the
+/// whole loom run within a few minutes on two cores.
+fn check<F>(name: &str, default_bound: usize, body: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
@@ -45,7 +49,7 @@ where
     let counter = count.clone();
     let mut builder = Builder::new();
     if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(DEFAULT_PREEMPTIONS);
+        builder.preemption_bound = Some(default_bound);
     }
     let bound = builder.preemption_bound;
     let start = std::time::Instant::now();
@@ -186,56 +190,55 @@ fn writer<const W: usize, const S: usize>(
     (ok, failed)
 }
 
-/// (a) Two writers and one reader on `Ring<8, 2>` (8 data words, 2 slots).
-/// Writer 1 stores 3-byte records (4 words), writer 2 6-byte records
-/// (5 words): at most two records fit, two of writer 2's never fit together,
-/// so the four writes wrap the ring and overwrite each other in every
-/// interleaving, and a writer may find the oldest record reserved but not
-/// committed (then it gets `Busy`).
+/// Shared body of the two wrapping models: `Ring<8, 2>` (8 data words,
+/// 2 slots). Writer 3 (the main thread) stores `prefill` 4-word records
+/// first; then writer 1 stores `n1` 3-byte records (4 words) and writer 2
+/// `n2` 6-byte records (5 words) concurrently, while the main thread reads
+/// `reads` times from sequence 0. At most two records fit and two of writer
+/// 2's never fit together, so the writes wrap the ring and overwrite each
+/// other in every interleaving; a writer may find the oldest record reserved
+/// but not committed (then it gets `Busy`), and both writers may race to
+/// free the same record.
 ///
-/// Proves, for every explored execution:
-/// * every record the reader returns, concurrently or afterwards, is intact
-///   (I6) and sequence numbers go up by one per record;
+/// Asserts, in every explored execution:
+/// * every record returned, concurrently or afterwards, is intact (I6) and
+///   carries the sequence number the cursor asked for;
 /// * per writer, records come out in the order written;
 /// * after the writers join, draining gives records read + `Missed` total =
-///   successful writes exactly (nothing lost silently, nothing counted twice);
-/// * `ring.lost()` equals the failed writes, all of them `Busy`.
-#[test]
-fn two_writers_one_reader_wrapping() {
+///   successful writes exactly (nothing lost silently, nothing twice);
+/// * `ring.lost()` equals the failed writes, and every failure is `Busy`
+///   (never a spurious `Contention` with two writers).
+fn wrap_model(name: &'static str, bound: usize, prefill: u32, n1: u32, n2: u32, reads: usize) {
     fn len_of(w: u8, _i: u32) -> usize {
-        if w == 1 {
-            3
-        } else {
-            6
+        match w {
+            1 => 3,
+            2 => 6,
+            _ => 4,
         }
     }
-    check("two_writers_one_reader_wrapping", || {
+    check(name, bound, move || {
         let ring: Arc<Ring<8, 2>> = Arc::new(Ring::new());
-        let writers: Vec<_> = [1u8, 2]
+        for i in 0..prefill {
+            ring.write(meta(3, i), &payload(3, i, 4)).unwrap();
+        }
+        let writers: Vec<_> = [(1u8, n1), (2, n2)]
             .into_iter()
-            .map(|w| {
+            .map(|(w, n)| {
                 let ring = ring.clone();
-                thread::spawn(move || writer(&ring, w, 2, len_of))
+                thread::spawn(move || writer(&ring, w, n, len_of))
             })
             .collect();
-        let reader = {
-            let ring = ring.clone();
-            thread::spawn(move || {
-                let mut seen = Seen::default();
-                let mut cursor = Cursor::new();
-                for _ in 0..2 {
-                    seen.read_once(&ring, &mut cursor, len_of);
-                }
-                (seen, cursor)
-            })
-        };
-        let (mut ok, mut failed) = (0, 0);
+        let mut seen = Seen::default();
+        let mut cursor = Cursor::new();
+        for _ in 0..reads {
+            seen.read_once(&ring, &mut cursor, len_of);
+        }
+        let (mut ok, mut failed) = (prefill, 0);
         for h in writers {
             let (o, f) = h.join().unwrap();
             ok += o;
             failed += f;
         }
-        let (mut seen, mut cursor) = reader.join().unwrap();
         seen.drain(&ring, &mut cursor, len_of);
         seen.assert_ordered();
         assert_eq!(
@@ -247,8 +250,36 @@ fn two_writers_one_reader_wrapping() {
         let lost = ring.lost();
         assert_eq!(lost.total(), failed, "lost() != failed writes");
         assert_eq!(lost.busy, failed);
-        assert_eq!(ok + failed, 4);
+        assert_eq!(ok + failed, prefill + n1 + n2);
     });
+}
+
+/// (a) Two writers and one reader on a ring that wraps: one record stored
+/// before, then writer 1 stores two records and writer 2 one while the
+/// reader reads once — racing the overwrite of record 0 and the commits of
+/// the new records. See [`wrap_model`] for what is asserted.
+#[test]
+fn two_writers_one_reader_wrapping() {
+    wrap_model("two_writers_one_reader_wrapping", 3, 1, 2, 1, 1);
+}
+
+/// (a2) As (a) with one record per writer and a reader that reads twice, so
+/// the reader's second read follows a `Missed` or a record while the writers
+/// are still running (resynchronisation under concurrency).
+#[test]
+fn two_writers_reader_reads_twice_wrapping() {
+    wrap_model("two_writers_reader_reads_twice_wrapping", 3, 1, 1, 1, 2);
+}
+
+/// (a') Two writers, two records each, on an empty `Ring<8, 2>`, one
+/// concurrent read: both writers must free records the other wrote, often
+/// racing for the same tail. This model found that `push_tail`, on reading
+/// a meta word already reused by a newer record, retried without refreshing
+/// its stale indices, so a writer could burn all `MAX_ATTEMPTS` on the same
+/// stale `tail` and drop its record as `Contention` with no contention.
+#[test]
+fn two_writers_two_records_each_wrapping() {
+    wrap_model("two_writers_two_records_each_wrapping", 3, 0, 2, 2, 1);
 }
 
 /// (b) A writer preempted between reserve and commit (the main thread holds
@@ -272,7 +303,7 @@ fn preempted_writer_makes_others_fail_busy() {
     fn len_of(_w: u8, _i: u32) -> usize {
         4
     }
-    check("preempted_writer_makes_others_fail_busy", || {
+    check("preempted_writer_makes_others_fail_busy", 3, || {
         let ring: Arc<Ring<16, 4>> = Arc::new(Ring::new());
         ring.write(meta(3, 0), &payload(3, 0, 4)).unwrap();
         let mut preempted = ring.reserve(4, meta(3, 1)).unwrap();
@@ -306,52 +337,81 @@ fn preempted_writer_makes_others_fail_busy() {
     });
 }
 
-/// (c) A reader copying exactly the record that a writer overwrites.
+/// Shared body of the overwrite-race models: a `Ring<WORDS, 2>` whose
+/// records all take `WORDS / 2` words (`len` payload bytes), so two records
+/// fill it and record 2 lands on exactly the words of record 0 (and record 3
+/// on those of record 1). Writer 1 (the main thread) stores records 0 and 1
+/// before the writer thread starts; writer 2 then stores `new` records (2,
+/// or 2 and 3) while the main thread, from record 0, reads up to `new`
+/// times. Every word of the new records differs from the word it replaces,
+/// so any mix of old and new words — header or payload — fails the check.
 ///
-/// `Ring<16, 2>`, every record 20 bytes = 8 words, so two records fill the
-/// ring and record 2 lands on exactly the words of record 0 (and record 3 on
-/// those of record 1). Records 0 and 1 are committed before the threads
-/// start; the writer stores records 2 and 3 while the reader, starting at
-/// record 0, reads twice. Each payload word of the new records differs from
-/// the old one, so any mix of old and new words fails the check.
-///
-/// Proves: each `read` returns an intact record, or `Missed`, and never
-/// `Empty` while the cursor's record or a gap is there to report (records 0
-/// and 1 are committed from the start, and the slot is only ever replaced by
-/// a newer committed sequence number); and the accounting closes exactly
-/// after draining.
-#[test]
-fn reader_races_overwrite_of_its_record() {
-    fn len_of(_w: u8, _i: u32) -> usize {
-        20
+/// Asserts, in every explored execution: each `read` returns an intact
+/// record, or `Missed`; never `Empty` while the cursor's record or a gap is
+/// there to report (records 0 and 1 are committed from the start, and a
+/// slot is only ever replaced by a newer committed sequence number); and
+/// after draining, the accounting closes and every new record is read.
+fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usize, new: u32) {
+    fn len_of<const WORDS: usize>(_w: u8, _i: u32) -> usize {
+        (WORDS / 2 - 3) * 4
     }
-    check("reader_races_overwrite_of_its_record", || {
-        let ring: Arc<Ring<16, 2>> = Arc::new(Ring::new());
-        // Writer 1 stored records 0 and 1 (its indexes 0 and 1) before.
-        writer(&ring, 1, 2, len_of);
+    assert_eq!(len, len_of::<WORDS>(0, 0));
+    check(name, bound, move || {
+        let ring: Arc<Ring<WORDS, 2>> = Arc::new(Ring::new());
+        writer(&ring, 1, 2, len_of::<WORDS>);
         let w = {
             let ring = ring.clone();
-            // Writer 2: records 2 and 3, overwriting 0 and 1 in place.
-            thread::spawn(move || writer(&ring, 2, 2, len_of))
+            thread::spawn(move || writer(&ring, 2, new, len_of::<WORDS>))
         };
         let mut seen = Seen::default();
         let mut cursor = Cursor::new();
-        for _ in 0..2 {
-            let r = seen.read_once(&ring, &mut cursor, len_of);
-            assert_ne!(r, Read::Empty, "Empty although a record or a gap is due");
+        for _ in 0..new {
+            let r = seen.read_once(&ring, &mut cursor, len_of::<WORDS>);
+            assert_ne!(
+                r,
+                Read::Empty,
+                "Empty although a record or a gap is due at {cursor:?}"
+            );
             if cursor.seq() >= 2 {
                 break;
             }
         }
         let (ok, failed) = w.join().unwrap();
-        assert_eq!((ok, failed), (2, 0));
-        seen.drain(&ring, &mut cursor, len_of);
+        assert_eq!((ok, failed), (new, 0));
+        seen.drain(&ring, &mut cursor, len_of::<WORDS>);
         seen.assert_ordered();
-        assert_eq!(seen.records.len() as u64 + seen.missed, 4);
-        // Records 2 and 3 are never overwritten: the drain must get both.
-        let tail: Vec<_> = seen.records.iter().filter(|r| r.2 >= 2).collect();
-        assert_eq!(tail, [&(2, 0, 2), &(2, 1, 3)]);
+        assert_eq!(seen.records.len() as u64 + seen.missed, 2 + new as u64);
+        // The new records are never overwritten: the drain must get them.
+        let newest: Vec<_> = seen.records.iter().filter(|r| r.2 >= 2).collect();
+        let expected: Vec<_> = (0..new).map(|i| (2, i, 2 + i as u64)).collect();
+        assert_eq!(newest, expected.iter().collect::<Vec<_>>());
     });
+}
+
+/// (c) Reader racing the overwrite of exactly the record it copies, with
+/// one-word payloads (`Ring<8, 2>`, 4-word records): small enough for a
+/// deeper preemption bound. See [`overwrite_race`].
+///
+/// Without the Acquire on the reader's slot re-load (R3) this model fails:
+/// the reader saw record 1's slot already showing record 3 but a stale
+/// `tail` behind its cursor, and `resync` returned `Empty`.
+#[test]
+fn reader_races_overwrite_of_its_record() {
+    overwrite_race::<8>("reader_races_overwrite_of_its_record", 3, 4, 2);
+}
+
+/// (c') The same race with five payload words per record (`Ring<16, 2>`,
+/// 8-word records), so a torn copy can mix old and new words inside the
+/// payload as well as between header and payload. One overwriting record
+/// and one read keep the bound at 3.
+#[test]
+fn reader_races_overwrite_of_its_record_long_payload() {
+    overwrite_race::<16>(
+        "reader_races_overwrite_of_its_record_long_payload",
+        3,
+        20,
+        1,
+    );
 }
 
 /// (d) Per-writer order with nothing lost: `Ring<16, 4>`, two writers store
@@ -368,7 +428,7 @@ fn per_writer_order_and_no_skipping() {
         // 1..=4 bytes: one payload word, different lengths per record.
         1 + ((w as usize + i as usize) % 4)
     }
-    check("per_writer_order_and_no_skipping", || {
+    check("per_writer_order_and_no_skipping", 3, || {
         let ring: Arc<Ring<16, 4>> = Arc::new(Ring::new());
         let writers: Vec<_> = [1u8, 2]
             .into_iter()
@@ -412,7 +472,7 @@ fn drop_newest_concurrent() {
     fn len_of(_w: u8, _i: u32) -> usize {
         4
     }
-    check("drop_newest_concurrent", || {
+    check("drop_newest_concurrent", 3, || {
         let ring: Arc<Ring<8, 2>> = Arc::new(Ring::with_policy(super::Policy::DropNewest));
         let writers: Vec<_> = [1u8, 2]
             .into_iter()

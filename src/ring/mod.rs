@@ -74,7 +74,7 @@
 //! | H1    | writer: `head.compare_exchange(AcqRel)` / `head.load(Acquire)` | H1 (other writers) |
 //! | W2    | writer: `fence(Release)` after winning words, before storing into them | R2 |
 //! | R2    | reader: `fence(Acquire)` after copying, before re-validation | W2 |
-//! | R3    | reader: re-load of slot and `tail` after R2 | P2, C1 |
+//! | R3    | reader: re-load of slot (Acquire) and `tail` after R2 | P2, C1 |
 //!
 //! W2/R2 is the seqlock pair: if a reader's relaxed load returned a word a
 //! newer writer stored, then the tail move that freed the old record
@@ -557,8 +557,19 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         let (len, ..) = unpack_meta(meta);
         let words = HEADER_WORDS + payload_words(len as u32);
         if words > WORDS as u32 {
-            // Only possible if the words were reused since P1 (then the CAS
-            // would fail anyway): retry with fresh indices.
+            // Only possible if the words were reused since P1: record `ts`
+            // was freed and `tail` has moved on. Retry with fresh indices,
+            // but a plain re-load may legally return the same stale `tail`
+            // again and again (loom does, until MAX_ATTEMPTS turns it into
+            // a spurious `Contention` drop: loom model
+            // `two_writers_two_records_each_wrapping`). A failed RMW reads
+            // the latest value, and later loads cannot go back: refresh
+            // through a CAS that can only fail here (were `tail` still
+            // `tail`, it would store the same value).
+            // Ordering: Relaxed; only the refresh matters, W1 re-acquires.
+            let _ = self
+                .tail
+                .compare_exchange(tail, tail, Ordering::Relaxed, Ordering::Relaxed);
             return true;
         }
         let next = Self::pack(ts.wrapping_add(1), tp.wrapping_add(words));
@@ -614,8 +625,14 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         // Ordering: R2 Acquire fence; pairs with W2 of any writer whose store
         // we may have copied, making its tail push visible to R3.
         fence(Ordering::Acquire);
-        // Ordering: R3 Relaxed loads ordered by R2.
-        let slot_again = self.slot(s).load(Ordering::Relaxed);
+        // Ordering: R3 slot re-load, ordered after the copy by R2. Acquire
+        // pairs with C1 of a record that replaced ours: that writer's tail
+        // push (made before its reservation) must then be visible to the
+        // tail load below and to `resync`, or `resync` could see a stale
+        // tail behind the cursor and return a spurious Empty (loom model
+        // `reader_races_overwrite_of_its_record`).
+        let slot_again = self.slot(s).load(Ordering::Acquire);
+        // Ordering: R3 Relaxed tail re-load, ordered by R2 and the slot load.
         let (ts, _) = Self::unpack(self.tail.load(Ordering::Relaxed));
         let ahead_of_tail = s.wrapping_sub(ts) & Self::SEQ_MASK;
         let overwritten = ahead_of_tail >= 1 << (Self::SEQ_BITS - 1);
