@@ -127,10 +127,9 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
         }
         let bytes = &bytes[..bytes.len().min(self.len as usize)];
         let mut chunks = bytes.chunks_exact(4);
-        let mut index = 0;
-        for c in &mut chunks {
-            self.store_word(index, u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-            index += 1;
+        for (index, c) in (&mut chunks).enumerate() {
+            let word = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            self.store_word(index as u32, word);
         }
         let mut acc = 0u32;
         for (k, &b) in chunks.remainder().iter().enumerate() {
