@@ -596,3 +596,70 @@ fn zero_ticks_per_second_prints_raw_ticks() {
     log.log(Level::Info, format_args!("rec n={}", 0));
     assert_eq!(cap.lines(), vec!["[ 1234] INFO  t1: rec n=0".to_string()]);
 }
+
+/// A writer that reserved a record and never commits it (a task killed
+/// mid-log, without a reset): readers stop in front of it, and once the
+/// ring has wrapped round to it every later write fails at once as
+/// `Dropped::Busy` — counted, with a message, never waited for. The next
+/// boot's recovery keeps the record, flagged incomplete, and the ring
+/// works again.
+#[test]
+fn writer_that_never_commits_costs_counted_drops_until_recovery() {
+    let a = with_records(2);
+    let cut = a.reserve(8, RecordMeta::new(Level::Error)).unwrap();
+    std::mem::forget(cut);
+    let mut stored = 0;
+    let mut busy = 0;
+    for i in 0..40u8 {
+        match a.write(RecordMeta::new(Level::Info), &[i; 3]) {
+            Ok(_) => stored += 1,
+            Err(e) => {
+                assert_eq!(e, logbuf::ring::Dropped::Busy);
+                assert_eq!(
+                    e.to_string(),
+                    "ring busy: oldest record still being written"
+                );
+                busy += 1;
+            }
+        }
+    }
+    assert!(stored > 0 && busy > 0, "{stored} stored, {busy} busy");
+    assert_eq!(a.lost().busy, busy);
+    assert_eq!(a.lost().total(), busy);
+    // Readers stop at the open record: it is now the oldest, nothing after
+    // it can be read.
+    let mut c = a.oldest();
+    assert_eq!(a.read(&mut c, &mut []), Read::Empty);
+    let b = R::new();
+    b.load_image(&image_of(&a));
+    let rep = b.recover();
+    assert_eq!(rep.incomplete, 1);
+    let recs = drain(&b);
+    assert!(recs[0].0.flags.contains(Flags::INCOMPLETE));
+    assert_eq!(recs.len() as u32, rep.kept + rep.incomplete);
+    b.write(RecordMeta::new(Level::Info), b"again").unwrap();
+    assert_eq!(drain(&b).last().unwrap().1, b"again");
+}
+
+/// Adding a console while another context owns the consoles: a clear
+/// error to retry, nothing registered.
+#[test]
+fn adding_a_console_while_the_consoles_are_owned_is_an_error() {
+    let log = leak::<52>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let logbuf::console::Attempt::Acquired(owner) = log.lock().acquire_or_mark(
+        Caller::interrupt(0, 4),
+        logbuf::console::Priority::Normal,
+        true,
+    ) else {
+        panic!("lock should be free")
+    };
+    let cap = Capture::new();
+    assert_eq!(
+        log.add_console(cap.leak_sink(), LevelFilter::Trace),
+        Err(AddConsoleError::Busy)
+    );
+    assert!(log.console_stats(0).is_none());
+    log.lock().release_exhausted(&owner);
+    assert_eq!(log.add_console(cap.leak_sink(), LevelFilter::Trace), Ok(0));
+}
