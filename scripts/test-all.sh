@@ -3,6 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Everything printed is also kept, to total the test counts at the end.
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+exec > >(tee "$LOG") 2>&1
+
 step() { printf '\n==== %s ====\n' "$*"; }
 
 step setup;            scripts/setup.sh
@@ -18,3 +23,9 @@ for s in scripts/test-loom.sh scripts/test-miri.sh scripts/test-firmware.sh; do
     if [ -x "$s" ]; then step "$s"; "$s"; fi
 done
 step done
+# Every stage above stops the script on failure (set -e), so reaching this
+# line means all passed; the total is over every cargo test / loom / Miri
+# run above.
+sleep 1 # let tee write the last lines to $LOG
+awk '/^test result: /{for(i=1;i<=NF;i++){if($i=="passed;")p+=$(i-1);if($i=="failed;")f+=$(i-1)}}
+     END{printf "total: %d passed, %d failed\n", p, f}' "$LOG"
