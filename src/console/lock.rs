@@ -230,6 +230,22 @@ impl ConsoleLock {
         }
     }
 
+    /// Installs `new` as the owner if the word still reads `s`; on failure
+    /// returns what it reads now. Shared by acquire, takeover, hostile
+    /// takeover and handoff claim.
+    #[inline]
+    fn claim(&self, s: u32, new: u32) -> Result<Owner, u32> {
+        // Ordering: L2 AcqRel; Acquire pairs with the previous owner's
+        // release or handoff (L4) or its last exit_unsafe (L5), so the
+        // console state it wrote is visible to the new owner; Release
+        // orders the claim for whoever takes over after us.
+        self.state
+            .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| Owner {
+                ident: new & IDENT_MASK,
+            })
+    }
+
     /// Current snapshot, if owned.
     pub fn view(&self) -> Option<LockView> {
         // Ordering: Relaxed; a hint for callers, never used to touch consoles.
@@ -251,15 +267,8 @@ impl ConsoleLock {
             let new = ident(caller, prio, producer, next_gen(s));
             // Ordering: L2 AcqRel; Acquire pairs with the previous owner's
             // release (L4) so its console-state writes are visible to us.
-            match self
-                .state
-                .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => {
-                    return Attempt::Acquired(Owner {
-                        ident: new & IDENT_MASK,
-                    })
-                }
+            match self.claim(s, new) {
+                Ok(owner) => return Attempt::Acquired(owner),
                 Err(now) => s = now,
             }
         }
@@ -292,15 +301,8 @@ impl ConsoleLock {
             let new = ident(caller, prio, false, next_gen(s)) | (s & PENDING);
             // Ordering: L2 AcqRel; Acquire pairs with the displaced owner's
             // last exit_unsafe (L5) so the console state it wrote is visible.
-            match self
-                .state
-                .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => {
-                    return Some(Owner {
-                        ident: new & IDENT_MASK,
-                    })
-                }
+            match self.claim(s, new) {
+                Ok(owner) => return Some(owner),
                 Err(now) => s = now,
             }
         }
@@ -316,18 +318,8 @@ impl ConsoleLock {
             let new = ident(caller, Priority::Panic, false, next_gen(s)) | (s & PENDING);
             // Ordering: L2 AcqRel; Acquire pairs with the last L4/L5 of
             // whoever owned before, as far as it got.
-            match self
-                .state
-                .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => {
-                    return (
-                        Owner {
-                            ident: new & IDENT_MASK,
-                        },
-                        s & UNSAFE != 0 && prio_of(s).is_some(),
-                    )
-                }
+            match self.claim(s, new) {
+                Ok(owner) => return (owner, s & UNSAFE != 0 && prio_of(s).is_some()),
                 Err(now) => s = now,
             }
         }
@@ -362,15 +354,8 @@ impl ConsoleLock {
         while s & HANDOFF != 0 {
             let new = ident(caller, prio, producer, next_gen(s)) | (s & PENDING);
             // Ordering: L2 AcqRel; Acquire pairs with the handing owner's L4.
-            match self
-                .state
-                .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => {
-                    return Some(Owner {
-                        ident: new & IDENT_MASK,
-                    })
-                }
+            match self.claim(s, new) {
+                Ok(owner) => return Some(owner),
                 Err(now) => s = now,
             }
         }
