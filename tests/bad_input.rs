@@ -110,7 +110,7 @@ mod common;
 
 use common::{set_caller, Board};
 use logbuf::console::{
-    AddConsoleError, Budget, Caller, Config, LineFormat, Logger, PrinterStatus, LINE_MAX,
+    AddConsoleError, Budget, Caller, Config, LineFormat, Logger, Platform, PrinterStatus, LINE_MAX,
 };
 use logbuf::sinks::Capture;
 use logbuf::LevelFilter;
@@ -124,10 +124,9 @@ use std::sync::Arc;
 /// line open and start the next record `offset` bytes in.)
 #[test]
 fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
-    let log: &'static Logger<Board<40>, 1024, 32, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<40>, 1024, 32, 1> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
-    let cap = Capture::new();
+    let cap = console(log);
     cap.set_chunk(8);
     let calls = Arc::new(AtomicU32::new(0));
     let (c2, cap2) = (calls.clone(), cap.clone());
@@ -136,8 +135,6 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
             cap2.set_block_always(true); // after the first 8 bytes
         }
     });
-    log.add_console(cap.leak_sink(), LevelFilter::Trace)
-        .unwrap();
     log.log(Level::Info, format_args!("first record, info"));
     assert_eq!(cap.text().len(), 8, "8 bytes out, then would-block");
     log.set_console_level(0, LevelFilter::Error);
@@ -158,11 +155,17 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
 
 type Log<const ID: usize> = Logger<Board<ID>, 1024, 64, 2>;
 
-fn leak<const ID: usize>(config: Config) -> &'static Log<ID> {
+/// A logger of any shape that lives for the test (consoles need `'static`).
+fn leak<P: Platform, const W: usize, const S: usize, const C: usize>(
+    config: Config,
+) -> &'static Logger<P, W, S, C> {
     Box::leak(Box::new(Logger::new(config)))
 }
 
-fn console<const ID: usize>(log: &'static Log<ID>) -> Capture {
+/// A capture console on `log`, registered at Trace.
+fn console<P: Platform, const W: usize, const S: usize, const C: usize>(
+    log: &'static Logger<P, W, S, C>,
+) -> Capture {
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -182,12 +185,9 @@ fn indexes(lines: &[String]) -> Vec<u64> {
 /// with the rest counted in the line; nothing else is affected.
 #[test]
 fn records_larger_than_the_ring_are_cut_flagged_and_printed_as_such() {
-    let log: &'static Logger<Board<41>, 256, 16, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<41>, 256, 16, 1> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
-    let cap = Capture::new();
-    log.add_console(cap.leak_sink(), LevelFilter::Trace)
-        .unwrap();
+    let cap = console(log);
     let max = Ring::<256, 16>::MAX_PAYLOAD;
     let huge = "x".repeat(100_000);
     assert!(log.log(Level::Info, format_args!("{huge}")));
@@ -223,7 +223,7 @@ fn records_larger_than_the_ring_are_cut_flagged_and_printed_as_such() {
 /// wakes the printer, which prints the rest. Nothing is lost.
 #[test]
 fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
-    let log = leak::<42>(Config {
+    let log: &'static Log<42> = leak(Config {
         irq_budget: Budget::records(1000).with_ticks(50),
         ..Config::DEFAULT
     });
@@ -267,16 +267,11 @@ fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
 /// notice announces every loss and the books balance.
 #[test]
 fn sink_that_always_fails_costs_counted_records_never_a_hang() {
-    let log: &'static Logger<Board<43>, 512, 16, 2> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<43>, 512, 16, 2> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
-    let bad = Capture::new();
-    let good = Capture::new();
+    let bad = console(log);
+    let good = console(log);
     bad.set_fail_always(true);
-    log.add_console(bad.leak_sink(), LevelFilter::Trace)
-        .unwrap();
-    log.add_console(good.leak_sink(), LevelFilter::Trace)
-        .unwrap();
     for i in 0..200u64 {
         log.log(Level::Info, format_args!("rec n={i}"));
     }
@@ -320,10 +315,10 @@ fn flushes_never_hang_on_a_sink_that_never_takes_bytes() {
             true
         }
     }
-    let log: &'static Logger<Board<44>, 1024, 64, 3> = Box::leak(Box::new(Logger::new(Config {
+    let log: &'static Logger<Board<44>, 1024, 64, 3> = leak(Config {
         panic_spins: 50,
         ..Config::DEFAULT
-    })));
+    });
     set_caller(Caller::thread(0, 1));
     let blocked = Capture::new();
     blocked.set_block_always(true);
@@ -369,7 +364,7 @@ fn sink_claiming_more_than_it_was_given_is_clamped() {
             Ok(bytes.len() + 1000)
         }
     }
-    let log = leak::<45>(Config::DEFAULT);
+    let log: &'static Log<45> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let out = Arc::new(std::sync::Mutex::new(Vec::new()));
     log.add_console(
@@ -394,7 +389,7 @@ fn sink_claiming_more_than_it_was_given_is_clamped() {
 /// printed by that flush.
 #[test]
 fn sink_that_logs_on_every_write_is_bounded_per_call() {
-    let log = leak::<46>(Config {
+    let log: &'static Log<46> = leak(Config {
         thread_budget: Budget::records(8),
         ..Config::DEFAULT
     });
@@ -429,7 +424,7 @@ fn sink_that_logs_on_every_write_is_bounded_per_call() {
     assert_eq!(st.announced, st.missed);
 
     // During a panic flush.
-    let log = leak::<47>(Config::DEFAULT);
+    let log: &'static Log<47> = leak(Config::DEFAULT);
     let cap = Capture::new();
     let once = Arc::new(AtomicU32::new(0));
     let o2 = once.clone();
@@ -467,7 +462,7 @@ fn formatter_panicking_mid_record_leaves_no_stuck_reservation() {
             f.write_str("rest of it")
         }
     }
-    let log = leak::<48>(Config::DEFAULT);
+    let log: &'static Log<48> = leak(Config::DEFAULT);
     let cap = console(log);
     set_caller(Caller::thread(0, 1));
     let bad = PanicsOnSecondPass(AtomicU32::new(0));
@@ -507,7 +502,7 @@ fn formatter_changing_length_between_passes_is_cut_or_padded() {
             f.write_str(&"cd".repeat(4 - 3 * (n % 2)))
         }
     }
-    let log = leak::<49>(Config::DEFAULT);
+    let log: &'static Log<49> = leak(Config::DEFAULT);
     let cap = console(log);
     set_caller(Caller::thread(0, 1));
     log.log(Level::Info, format_args!("{}", Grows(AtomicU32::new(0))));
@@ -546,7 +541,7 @@ fn images_of_the_wrong_size_are_cut_or_zero_filled() {
 /// logger with no console places at all still stores records.
 #[test]
 fn too_many_consoles_is_an_error_not_a_loss() {
-    let log = leak::<50>(Config::DEFAULT);
+    let log: &'static Log<50> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let a = console(log);
     let _b = console(log);
@@ -559,8 +554,7 @@ fn too_many_consoles_is_an_error_not_a_loss() {
     assert_eq!(indexes(&a.lines()), vec![0]);
     assert!(extra.bytes().is_empty());
 
-    let none: &'static Logger<Board<50>, 256, 8, 0> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let none: &'static Logger<Board<50>, 256, 8, 0> = leak(Config::DEFAULT);
     assert_eq!(
         none.add_console(extra.leak_sink(), LevelFilter::Trace),
         Err(AddConsoleError::Full)
@@ -583,7 +577,7 @@ fn drain_any<const W: usize, const S: usize>(ring: &Ring<W, S>) -> usize {
 /// `with_ticks_per_second`): no division by zero, whole ticks printed.
 #[test]
 fn zero_ticks_per_second_prints_raw_ticks() {
-    let log = leak::<51>(Config {
+    let log: &'static Log<51> = leak(Config {
         line: LineFormat {
             ticks_per_second: 0,
             ..LineFormat::DEFAULT
@@ -645,7 +639,7 @@ fn writer_that_never_commits_costs_counted_drops_until_recovery() {
 /// error to retry, nothing registered.
 #[test]
 fn adding_a_console_while_the_consoles_are_owned_is_an_error() {
-    let log = leak::<52>(Config::DEFAULT);
+    let log: &'static Log<52> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let logbuf::console::Attempt::Acquired(owner) = log.lock().acquire_or_mark(
         Caller::interrupt(0, 4),

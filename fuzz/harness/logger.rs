@@ -548,14 +548,7 @@ fn level_from(inp: &mut Input) -> Level {
 }
 
 fn filter_from(inp: &mut Input) -> LevelFilter {
-    match inp.byte() % 8 {
-        0 => LevelFilter::Off,
-        1 => LevelFilter::Error,
-        2 => LevelFilter::Warn,
-        3 => LevelFilter::Info,
-        4 => LevelFilter::Debug,
-        _ => LevelFilter::Trace,
-    }
+    LevelFilter::from_u8(inp.byte() % 8) // 5..=7: Trace
 }
 
 /// One boot; returns whether it ended in a warm reset.
