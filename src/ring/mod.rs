@@ -453,6 +453,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Stores one record whose payload is already in memory.
     ///
     /// Returns the low 32 bits of its sequence number.
+    #[inline]
     pub fn write(&self, meta: RecordMeta, payload: &[u8]) -> Result<u32, Dropped> {
         let mut grant = self.reserve(payload.len(), meta)?;
         grant.fill(payload);
@@ -464,6 +465,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// A `len` above [`Self::MAX_PAYLOAD`] is cut to it and the record is
     /// flagged [`Flags::TRUNCATED`]. Fill the [`Grant`] and commit it (dropping
     /// it commits too). Never waits for another context.
+    #[inline]
     pub fn reserve(
         &self,
         len: usize,

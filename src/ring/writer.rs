@@ -39,6 +39,7 @@ pub struct Grant<'a, const WORDS: usize, const SLOTS: usize> {
 }
 
 impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
+    #[inline]
     pub(super) fn new(
         ring: &'a Ring<WORDS, SLOTS>,
         seq: u32,
@@ -120,6 +121,7 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
     /// stored directly, the last partial word left for commit. The store
     /// path of [`Ring::write`]; `bytes` longer than the reservation are cut
     /// and flagged as in [`Grant::write`].
+    #[inline]
     pub(super) fn fill(&mut self, bytes: &[u8]) {
         debug_assert_eq!(self.written, 0);
         if bytes.len() > self.len as usize {
@@ -140,11 +142,13 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
     }
 
     /// Publishes the record; returns the low 32 bits of its sequence number.
+    #[inline]
     pub fn commit(mut self) -> u32 {
         self.finish();
         self.seq
     }
 
+    #[inline]
     fn finish(&mut self) {
         if self.done {
             return;
