@@ -452,9 +452,14 @@ fn sink_that_logs_on_every_write_is_bounded_per_call() {
 /// goes on.
 #[test]
 fn formatter_panicking_mid_record_leaves_no_stuck_reservation() {
+    // Longer than the logger's stack line (96 bytes), so it goes the
+    // measure-then-write way: the stack pass stops at the first piece
+    // (before counting), the measuring pass counts 0, the writing pass
+    // counts 1 and panics there, mid-record.
     struct PanicsOnSecondPass(AtomicU32);
     impl std::fmt::Display for PanicsOnSecondPass {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&"x".repeat(100))?;
             f.write_str("partial ")?;
             if self.0.fetch_add(1, Ordering::SeqCst) == 1 {
                 panic!("formatter fault");
@@ -475,7 +480,7 @@ fn formatter_panicking_mid_record_leaves_no_stuck_reservation() {
     assert_eq!(lines.len(), 2, "{lines:?}");
     // The cut record: what was written, then zeros for the rest.
     assert!(
-        lines[0].contains("ERROR t1: partial \0\0\0"),
+        lines[0].contains(&format!("ERROR t1: {}partial \0\0\0", "x".repeat(100))),
         "{:?}",
         lines[0]
     );
@@ -488,18 +493,21 @@ fn formatter_panicking_mid_record_leaves_no_stuck_reservation() {
 /// is padded; neither overruns the reservation.
 #[test]
 fn formatter_changing_length_between_passes_is_cut_or_padded() {
+    // Longer than the logger's stack line (96 bytes), so they go the
+    // measure-then-write way: pass 0 overflows the stack line, pass 1
+    // measures, pass 2 writes.
     struct Grows(AtomicU32);
     impl std::fmt::Display for Grows {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            let n = self.0.fetch_add(1, Ordering::SeqCst) as usize;
-            f.write_str(&"ab".repeat(1 + 3 * (n % 2)))
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            f.write_str(&"ab".repeat(if n == 2 { 53 } else { 50 }))
         }
     }
     struct Shrinks(AtomicU32);
     impl std::fmt::Display for Shrinks {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            let n = self.0.fetch_add(1, Ordering::SeqCst) as usize;
-            f.write_str(&"cd".repeat(4 - 3 * (n % 2)))
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            f.write_str(&"cd".repeat(if n == 2 { 50 } else { 55 }))
         }
     }
     let log: &'static Log<49> = leak(Config::DEFAULT);
@@ -508,8 +516,10 @@ fn formatter_changing_length_between_passes_is_cut_or_padded() {
     log.log(Level::Info, format_args!("{}", Grows(AtomicU32::new(0))));
     log.log(Level::Info, format_args!("{}", Shrinks(AtomicU32::new(0))));
     let lines = cap.lines();
-    assert!(lines[0].ends_with("t1: ab [truncated]"), "{}", lines[0]);
-    assert!(lines[1].ends_with("t1: cd      "), "{:?}", lines[1]);
+    let grown = format!("t1: {} [truncated]", "ab".repeat(50));
+    assert!(lines[0].ends_with(&grown), "{}", lines[0]);
+    let shrunk = format!("t1: {}{}", "cd".repeat(50), " ".repeat(10));
+    assert!(lines[1].ends_with(&shrunk), "{:?}", lines[1]);
 }
 
 /// Memory images of the wrong size: a short image loads with the missing

@@ -283,6 +283,27 @@ unsafe impl<P: Platform, const W: usize, const S: usize, const C: usize> Sync
 {
 }
 
+/// Stack bytes a log call formats into before falling back to two passes.
+const SHORT_LINE: usize = 96;
+
+/// A line formatted on the stack; fails (stops formatting) when full.
+struct ShortLine {
+    buf: [u8; SHORT_LINE],
+    len: usize,
+}
+
+impl fmt::Write for ShortLine {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > SHORT_LINE {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 struct Counter(usize);
 impl fmt::Write for Counter {
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -493,7 +514,9 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
 
     /// Formats and stores a record, then prints or defers (see
     /// [`Logger::print_or_defer`]). Returns whether the record was stored.
-    /// Formatting goes straight into the ring: no heap, a small fixed stack.
+    /// Lines up to 96 bytes are formatted once on the stack and copied in;
+    /// longer ones are measured, then formatted straight into their
+    /// reservation: no heap, a bounded stack.
     pub fn log(&self, level: Level, args: fmt::Arguments<'_>) -> bool {
         if !self.enabled(level) {
             return false;
@@ -537,7 +560,16 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         if let Some(s) = args.as_str() {
             return self.ring.write(meta, s.as_bytes()).is_ok();
         }
-        // Two passes: measure, then format straight into the reservation.
+        // Most lines are short: format once into a small stack buffer and
+        // copy. Only a line that overflows it is measured first and then
+        // formatted straight into its reservation (no heap, bounded stack).
+        let mut line = ShortLine {
+            buf: [0; SHORT_LINE],
+            len: 0,
+        };
+        if line.write_fmt(args).is_ok() {
+            return self.ring.write(meta, &line.buf[..line.len]).is_ok();
+        }
         let mut count = Counter(0);
         let _ = count.write_fmt(args);
         match self.ring.reserve(count.0, meta) {
