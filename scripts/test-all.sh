@@ -17,6 +17,7 @@ step "host tests";     cargo test --all-features
 # --all-features turns on max_level_off; run the macro tests once more with
 # everything compiled in (plain features: std only).
 step "macro tests, no level floor"; cargo test --test macros --test macros_global
+step docs;             RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 step "cross builds";   scripts/build-targets.sh
 step "I8 machine code";  scripts/check-i8.sh
 for s in scripts/test-loom.sh scripts/test-miri.sh scripts/test-firmware.sh; do
