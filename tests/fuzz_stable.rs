@@ -35,6 +35,12 @@ impl Rng {
     }
 }
 
+/// Logger programs per test (twice as many ring programs, which are
+/// cheaper): about 5 s in the default test profile; a handful under Miri
+/// (`cargo +nightly miri test --test fuzz_stable from_seeds`), which
+/// checks the raw-memory recovery paths the harness drives.
+const CASES: u64 = if cfg!(miri) { 4 } else { 5_000 };
+
 fn run_seeds(cases: u64, salt: u64, max_len: usize, target: fn(&[u8])) {
     for seed in 0..cases {
         let mut rng = Rng((seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt);
@@ -67,12 +73,12 @@ fn run_corpus(target: &str, run: fn(&[u8])) -> usize {
 
 #[test]
 fn ring_programs_from_seeds() {
-    run_seeds(10_000, 0x5eed_0001, 600, harness::ring::run);
+    run_seeds(CASES * 2, 0x5eed_0001, 600, harness::ring::run);
 }
 
 #[test]
 fn logger_programs_from_seeds() {
-    run_seeds(5_000, 0x5eed_0002, 800, harness::logger::run);
+    run_seeds(CASES, 0x5eed_0002, 800, harness::logger::run);
 }
 
 #[test]
