@@ -67,3 +67,36 @@ impl<T> UnsafeCell<T> {
         self.0.with_mut(f)
     }
 }
+
+/// Declares a constructor once: `const fn` in normal builds (so it can
+/// initialise a `static`), plain `fn` under loom, whose atomics are not
+/// `const`. Arrays inside use [`array_of!`].
+macro_rules! loom_const_fn {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
+        #[cfg(not(loom))]
+        $(#[$m])*
+        $vis const fn $name($($arg: $ty),*) -> $ret $body
+
+        #[cfg(loom)]
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) -> $ret $body
+    };
+}
+pub(crate) use loom_const_fn;
+
+/// `[e; N]` for values that are not `Copy`: an inline-`const` repeat in
+/// normal builds, `core::array::from_fn` under loom.
+#[cfg(not(loom))]
+macro_rules! array_of {
+    ($e:expr; $n:expr) => {
+        [const { $e }; $n]
+    };
+}
+/// `[e; N]` for values that are not `Copy` (loom build: `array::from_fn`).
+#[cfg(loom)]
+macro_rules! array_of {
+    ($e:expr; $n:expr) => {
+        core::array::from_fn(|_| $e)
+    };
+}
+pub(crate) use array_of;

@@ -214,19 +214,12 @@ fn handoff_due(s: u32) -> bool {
 }
 
 impl ConsoleLock {
-    /// A free lock.
-    #[cfg(not(loom))]
-    pub const fn new() -> Self {
-        ConsoleLock {
-            state: AtomicU32::new(0),
-        }
-    }
-
-    /// A free lock (loom build).
-    #[cfg(loom)]
-    pub fn new() -> Self {
-        ConsoleLock {
-            state: AtomicU32::new(0),
+    crate::sync::loom_const_fn! {
+        /// A free lock.
+        pub fn new() -> Self {
+            ConsoleLock {
+                state: AtomicU32::new(0),
+            }
         }
     }
 

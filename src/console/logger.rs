@@ -315,43 +315,24 @@ impl fmt::Write for Counter {
 impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     Logger<P, WORDS, SLOTS, CONSOLES>
 {
-    /// A logger with no consoles yet. `const`: put it in a `static`.
-    #[cfg(not(loom))]
-    pub const fn new(config: Config) -> Self {
-        Logger {
-            ring: Ring::new(),
-            lock: ConsoleLock::new(),
-            consoles: [const { Console::new() }; CONSOLES],
-            config: StoredConfig::new(&config),
-            level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
-            handoffs: AtomicU32::new(0),
-            takeovers: AtomicU32::new(0),
-            waiter_timeouts: AtomicU32::new(0),
-            printer_wakes: AtomicU32::new(0),
-            budget_exhausted: AtomicU32::new(0),
-            max_irq_records: AtomicU32::new(0),
-            panic_depth: AtomicU32::new(0),
-            _platform: PhantomData,
-        }
-    }
-
-    /// A logger with no consoles yet (loom build).
-    #[cfg(loom)]
-    pub fn new(config: Config) -> Self {
-        Logger {
-            ring: Ring::new(),
-            lock: ConsoleLock::new(),
-            consoles: core::array::from_fn(|_| Console::new()),
-            config: StoredConfig::new(&config),
-            level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
-            handoffs: AtomicU32::new(0),
-            takeovers: AtomicU32::new(0),
-            waiter_timeouts: AtomicU32::new(0),
-            printer_wakes: AtomicU32::new(0),
-            budget_exhausted: AtomicU32::new(0),
-            max_irq_records: AtomicU32::new(0),
-            panic_depth: AtomicU32::new(0),
-            _platform: PhantomData,
+    crate::sync::loom_const_fn! {
+        /// A logger with no consoles yet. `const`: put it in a `static`.
+        pub fn new(config: Config) -> Self {
+            Logger {
+                ring: Ring::new(),
+                lock: ConsoleLock::new(),
+                consoles: crate::sync::array_of!(Console::new(); CONSOLES),
+                config: StoredConfig::new(&config),
+                level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
+                handoffs: AtomicU32::new(0),
+                takeovers: AtomicU32::new(0),
+                waiter_timeouts: AtomicU32::new(0),
+                printer_wakes: AtomicU32::new(0),
+                budget_exhausted: AtomicU32::new(0),
+                max_irq_records: AtomicU32::new(0),
+                panic_depth: AtomicU32::new(0),
+                _platform: PhantomData,
+            }
         }
     }
 

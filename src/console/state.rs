@@ -116,39 +116,22 @@ const fn fresh_state() -> ConsoleState {
 }
 
 impl Console {
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Console {
-        Console {
-            registered: AtomicBool::new(false),
-            in_write: AtomicBool::new(false),
-            disabled: AtomicBool::new(false),
-            filter: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
-            sink: UnsafeCell::new(None),
-            state: UnsafeCell::new(fresh_state()),
-            printed: AtomicU32::new(0),
-            filtered: AtomicU32::new(0),
-            missed: AtomicU32::new(0),
-            failed: AtomicU32::new(0),
-            writer_lost: AtomicU32::new(0),
-            announced: AtomicU32::new(0),
-        }
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn new() -> Console {
-        Console {
-            registered: AtomicBool::new(false),
-            in_write: AtomicBool::new(false),
-            disabled: AtomicBool::new(false),
-            filter: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
-            sink: UnsafeCell::new(None),
-            state: UnsafeCell::new(fresh_state()),
-            printed: AtomicU32::new(0),
-            filtered: AtomicU32::new(0),
-            missed: AtomicU32::new(0),
-            failed: AtomicU32::new(0),
-            writer_lost: AtomicU32::new(0),
-            announced: AtomicU32::new(0),
+    crate::sync::loom_const_fn! {
+        pub(crate) fn new() -> Console {
+            Console {
+                registered: AtomicBool::new(false),
+                in_write: AtomicBool::new(false),
+                disabled: AtomicBool::new(false),
+                filter: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
+                sink: UnsafeCell::new(None),
+                state: UnsafeCell::new(fresh_state()),
+                printed: AtomicU32::new(0),
+                filtered: AtomicU32::new(0),
+                missed: AtomicU32::new(0),
+                failed: AtomicU32::new(0),
+                writer_lost: AtomicU32::new(0),
+                announced: AtomicU32::new(0),
+            }
         }
     }
 

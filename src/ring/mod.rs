@@ -351,57 +351,34 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         );
     };
 
-    /// A ring that overwrites the oldest records when full.
-    ///
-    /// `const`, so it can initialise a `static` with no runtime setup.
-    #[cfg(not(loom))]
-    pub const fn new() -> Self {
-        Self::with_policy(Policy::Overwrite)
-    }
-
-    /// A ring with the given full-ring policy.
-    #[cfg(not(loom))]
-    pub const fn with_policy(policy: Policy) -> Self {
-        #[allow(clippy::let_unit_value)]
-        let () = Self::GEOMETRY_OK;
-        // Every word starts at 0: slot i first serves sequence i and its
-        // "not committed" value i - SLOTS is stored as 0 (see `Slot`).
-        Ring {
-            magic: AtomicU32::new(0),
-            geometry: AtomicU32::new(0),
-            head: AtomicU32::new(0),
-            tail: AtomicU32::new(0),
-            lost_busy: AtomicU32::new(0),
-            lost_full: AtomicU32::new(0),
-            lost_contention: AtomicU32::new(0),
-            policy: AtomicU32::new(policy_word(policy)),
-            slots: [const { AtomicU32::new(0) }; SLOTS],
-            data: [const { AtomicU32::new(0) }; WORDS],
+    crate::sync::loom_const_fn! {
+        /// A ring that overwrites the oldest records when full.
+        ///
+        /// `const`, so it can initialise a `static` with no runtime setup.
+        pub fn new() -> Self {
+            Self::with_policy(Policy::Overwrite)
         }
     }
 
-    /// Loom build of [`Ring::new`].
-    #[cfg(loom)]
-    pub fn new() -> Self {
-        Self::with_policy(Policy::Overwrite)
-    }
-
-    /// Loom build of [`Ring::with_policy`].
-    #[cfg(loom)]
-    pub fn with_policy(policy: Policy) -> Self {
-        #[allow(clippy::let_unit_value)]
-        let () = Self::GEOMETRY_OK;
-        Ring {
-            magic: AtomicU32::new(0),
-            geometry: AtomicU32::new(0),
-            head: AtomicU32::new(0),
-            tail: AtomicU32::new(0),
-            lost_busy: AtomicU32::new(0),
-            lost_full: AtomicU32::new(0),
-            lost_contention: AtomicU32::new(0),
-            policy: AtomicU32::new(policy_word(policy)),
-            slots: core::array::from_fn(|_| AtomicU32::new(0)),
-            data: core::array::from_fn(|_| AtomicU32::new(0)),
+    crate::sync::loom_const_fn! {
+        /// A ring with the given full-ring policy.
+        pub fn with_policy(policy: Policy) -> Self {
+            #[allow(clippy::let_unit_value)]
+            let () = Self::GEOMETRY_OK;
+            // Every word starts at 0: slot i first serves sequence i and its
+            // "not committed" value i - SLOTS is stored as 0 (see `Slot`).
+            Ring {
+                magic: AtomicU32::new(0),
+                geometry: AtomicU32::new(0),
+                head: AtomicU32::new(0),
+                tail: AtomicU32::new(0),
+                lost_busy: AtomicU32::new(0),
+                lost_full: AtomicU32::new(0),
+                lost_contention: AtomicU32::new(0),
+                policy: AtomicU32::new(policy_word(policy)),
+                slots: crate::sync::array_of!(AtomicU32::new(0); SLOTS),
+                data: crate::sync::array_of!(AtomicU32::new(0); WORDS),
+            }
         }
     }
 
