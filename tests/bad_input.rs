@@ -350,7 +350,7 @@ fn flushes_never_hang_on_a_sink_that_never_takes_bytes() {
     assert!(calls.load(Ordering::SeqCst) <= 10 * 51, "{calls:?}");
     assert_eq!(log.console_stats(0).unwrap().printed, 0);
     assert_eq!(log.console_stats(1).unwrap().printed, 0);
-    assert!(log.lock().view().is_none(), "the flush released the lock");
+    assert!(log.console_owner().is_none(), "the flush released the lock");
 }
 
 /// A sink that claims to have taken more bytes than it was given: the
@@ -651,19 +651,15 @@ fn writer_that_never_commits_costs_counted_drops_until_recovery() {
 fn adding_a_console_while_the_consoles_are_owned_is_an_error() {
     let log: &'static Log<52> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
-    let logbuf::console::Attempt::Acquired(owner) = log.lock().acquire_or_mark(
-        Caller::interrupt(0, 4),
-        logbuf::console::Priority::Normal,
-        true,
-    ) else {
-        panic!("lock should be free")
-    };
+    set_caller(Caller::interrupt(0, 4));
+    let hold = log.hold_consoles().expect("lock should be free");
+    set_caller(Caller::thread(0, 1));
     let cap = Capture::new();
     assert_eq!(
         log.add_console(cap.leak_sink(), LevelFilter::Trace),
         Err(AddConsoleError::Busy)
     );
     assert!(log.console_stats(0).is_none());
-    log.lock().release_exhausted(&owner);
+    drop(hold);
     assert_eq!(log.add_console(cap.leak_sink(), LevelFilter::Trace), Ok(0));
 }

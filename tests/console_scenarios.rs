@@ -9,7 +9,7 @@
 mod common;
 
 use common::{as_caller, must_finish, producer_and_index, set_caller, Board};
-use logbuf::console::{Budget, Caller, Config, Logger, PrinterStatus, Release};
+use logbuf::console::{Budget, Caller, Config, Logger, PrinterStatus};
 use logbuf::sinks::Capture;
 use logbuf::{Level, LevelFilter};
 use std::collections::BTreeMap;
@@ -136,8 +136,10 @@ fn owner_preempted_mid_record_others_return_in_bounded_steps() {
     assert_eq!(s.waiter_timeouts, 40);
     assert_eq!(s.handoffs, 0);
     assert!(cap.lines().iter().all(|l| producer_and_index(l).is_none()));
-    let view = log.lock().view().expect("still owned by the parked owner");
-    assert!(view.in_record && view.owner_core == 1);
+    let view = log
+        .console_owner()
+        .expect("still owned by the parked owner");
+    assert!(view.in_record && view.core == 1);
     gate.open();
     owner.join().unwrap();
     while log.printer() != PrinterStatus::Idle {}
@@ -162,7 +164,7 @@ fn interrupt_caller_is_not_handed_printing_from_thread_owner_by_default() {
         });
     });
     assert!(
-        !log.lock().view().unwrap().requested,
+        !log.console_owner().unwrap().handover_requested,
         "irq caller must not queue"
     );
     assert_eq!(log.stats().waiter_timeouts, 0);
@@ -187,7 +189,7 @@ fn interrupt_caller_gets_handoff_when_configured() {
     });
     // Wait until the interrupt caller is queued as the single waiter.
     must_finish(10, move || {
-        while !log.lock().view().is_some_and(|v| v.requested) {
+        while !log.console_owner().is_some_and(|v| v.handover_requested) {
             std::thread::yield_now();
         }
     });
@@ -215,7 +217,7 @@ fn thread_waiter_on_other_core_gets_direct_handoff() {
         log.log(Level::Info, format_args!("t p2 n={}", 0));
     });
     must_finish(10, move || {
-        while !log.lock().view().is_some_and(|v| v.requested) {
+        while !log.console_owner().is_some_and(|v| v.handover_requested) {
             std::thread::yield_now();
         }
     });
@@ -235,7 +237,7 @@ fn thread_waiter_on_other_core_gets_direct_handoff() {
         assert_complete(&lines, p, 1);
     }
     assert!(
-        log.lock().view().is_none(),
+        log.console_owner().is_none(),
         "released after the last record"
     );
 }
@@ -352,7 +354,7 @@ fn logging_from_inside_a_sink_neither_deadlocks_nor_loses() {
     let lines = cap.lines();
     assert_complete(&lines, 1, 5);
     assert_complete(&lines, 2, 10);
-    assert!(log.lock().view().is_none());
+    assert!(log.console_owner().is_none());
 }
 
 /// Emergency: the owner on another core is mid-record and does not reach a
@@ -370,7 +372,10 @@ fn emergency_request_times_out_and_is_withdrawn() {
         as_caller(Caller::interrupt(0, 3), || log.emergency_flush())
     });
     assert!(!got);
-    assert!(!log.lock().view().unwrap().requested, "request withdrawn");
+    assert!(
+        !log.console_owner().unwrap().handover_requested,
+        "request withdrawn"
+    );
     gate.open();
     owner.join().unwrap();
     assert_eq!(log.stats().handoffs, 0);
@@ -397,7 +402,7 @@ fn emergency_takes_over_at_record_boundary() {
         log.emergency_flush()
     });
     must_finish(10, move || {
-        while !log.lock().view().is_some_and(|v| v.requested) {
+        while !log.console_owner().is_some_and(|v| v.handover_requested) {
             std::thread::yield_now();
         }
     });
@@ -419,20 +424,16 @@ fn emergency_takes_over_directly_between_records() {
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
     set_caller(Caller::thread(0, 1));
-    let logbuf::console::Attempt::Acquired(stale) = log.lock().acquire_or_mark(
-        Caller::thread(0, 1),
-        logbuf::console::Priority::Normal,
-        true,
-    ) else {
-        panic!("lock should be free")
-    };
+    set_caller(Caller::thread(0, 1));
+    let stale = log.hold_consoles().expect("lock should be free");
     log.log_deferred(Level::Error, format_args!("fault p1 n={}", 0));
     assert!(as_caller(Caller::interrupt(0, 3), || log.emergency_flush()));
     assert_eq!(log.stats().takeovers, 1);
     assert_complete(&cap.lines(), 1, 1);
     // The displaced owner notices and touches nothing.
-    assert!(log.lock().enter_unsafe(&stale).is_err());
-    assert_eq!(log.lock().release(&stale), Release::Lost);
+    assert!(!stale.is_held());
+    drop(stale);
+    assert!(log.console_owner().is_none());
 }
 
 /// Critique (1) answered: the owner was preempted between records; the
@@ -443,13 +444,8 @@ fn printer_takes_over_from_owner_preempted_between_records() {
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
-    let logbuf::console::Attempt::Acquired(stale) = log.lock().acquire_or_mark(
-        Caller::thread(0, 1),
-        logbuf::console::Priority::Normal,
-        true,
-    ) else {
-        panic!("lock should be free")
-    };
+    set_caller(Caller::thread(0, 1));
+    let stale = log.hold_consoles().expect("lock should be free");
     for i in 0..30 {
         as_caller(Caller::interrupt(0, 5), || {
             log.log(Level::Info, format_args!("irq p2 n={i}"));
@@ -463,7 +459,7 @@ fn printer_takes_over_from_owner_preempted_between_records() {
     assert_eq!(log.printer(), PrinterStatus::Idle);
     assert_eq!(log.stats().takeovers, 1);
     assert_complete(&cap.lines(), 2, 30);
-    assert!(log.lock().enter_unsafe(&stale).is_err());
+    assert!(!stale.is_held());
 }
 
 /// Panic: the owner is parked mid-line on this core. The panic flush cannot

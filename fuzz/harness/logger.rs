@@ -15,8 +15,8 @@
 
 use super::{pattern, payload_len, Input, MAX_OPS};
 use logbuf::console::{
-    Attempt, Budget, Caller, Config, ContextId, LineFormat, Logger, Owner, Platform, PrinterStatus,
-    Priority, LINE_MAX,
+    Budget, Caller, Config, ConsoleHold, ContextId, LineFormat, Logger, Platform, PrinterStatus,
+    LINE_MAX,
 };
 use logbuf::ring::{Flags, Grant, RecordMeta, Recovery};
 use logbuf::sinks::{RecordFormat, Sink, SinkError};
@@ -620,7 +620,7 @@ fn run_boot(
         }))
     });
     let mut grants: Vec<(Grant<'static, WORDS, SLOTS>, usize)> = Vec::new();
-    let mut stale: Option<Owner> = None;
+    let mut stale: Option<ConsoleHold<'static>> = None;
     while !inp.is_empty() && *ops < MAX_OPS {
         *ops += 1;
         match inp.byte() % 16 {
@@ -698,16 +698,9 @@ fn run_boot(
                 // A log call preempted between records while it owns the
                 // consoles; later it resumes and leaves.
                 None => {
-                    if let Attempt::Acquired(o) =
-                        log.lock()
-                            .acquire_or_mark(CALLER.get(), Priority::Normal, inp.flag())
-                    {
-                        stale = Some(o);
-                    }
+                    stale = log.hold_consoles();
                 }
-                Some(o) => {
-                    log.lock().release_exhausted(&o);
-                }
+                Some(hold) => drop(hold),
             },
             13 if grants.len() < 3 => {
                 // A writer that reserves, writes part, and is preempted.
@@ -821,14 +814,12 @@ fn settle(
     log: &'static Log,
     model: &Shared,
     grants: &mut Vec<(Grant<'static, WORDS, SLOTS>, usize)>,
-    stale: &mut Option<Owner>,
+    stale: &mut Option<ConsoleHold<'static>>,
 ) {
     for (g, idx) in grants.drain(..) {
         commit(g, idx, model);
     }
-    if let Some(o) = stale.take() {
-        log.lock().release_exhausted(&o);
-    }
+    drop(stale.take());
     SINKS.with(|s| {
         for s in s.borrow_mut().iter_mut() {
             s.block_next = 0;
@@ -846,7 +837,7 @@ fn settle(
         assert!(rounds < 4, "printer never idle with healthy sinks");
     }
     assert!(
-        log.lock().view().is_none(),
+        log.console_owner().is_none(),
         "lock still held after settling"
     );
     let mut m = model.borrow_mut();

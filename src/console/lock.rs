@@ -22,37 +22,37 @@ const IDENT_MASK: u32 = PRIO_MASK | IRQ | PRODUCER | CORE_MASK | GEN_MASK;
 /// Proof of owning the console lock, returned by the acquiring calls.
 /// Every operation that needs ownership takes it and re-checks it.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     ident: u32,
 }
 
 impl Owner {
     /// Priority this owner holds the lock with.
-    pub fn priority(&self) -> Priority {
+    pub(crate) fn priority(&self) -> Priority {
         prio_of(self.ident).unwrap_or(Priority::Normal)
     }
 }
 
 /// A snapshot of a held lock, for deciding whether to wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LockView {
+pub(crate) struct LockView {
     /// Owner priority.
-    pub owner_priority: Priority,
+    pub(crate) owner_priority: Priority,
     /// Owner's core.
-    pub owner_core: u8,
+    pub(crate) owner_core: u8,
     /// Owner runs in interrupt context.
-    pub owner_irq: bool,
+    pub(crate) owner_irq: bool,
     /// Owner is a producer printing directly (accepts a waiter).
-    pub owner_is_producer: bool,
+    pub(crate) owner_is_producer: bool,
     /// Owner is inside a record right now.
-    pub in_record: bool,
+    pub(crate) in_record: bool,
     /// Some caller already asked for a handover (or was granted one).
-    pub requested: bool,
+    pub(crate) requested: bool,
 }
 
 /// Outcome of [`ConsoleLock::acquire_or_mark`].
 #[derive(Debug, PartialEq, Eq)]
-pub enum Attempt {
+pub(crate) enum Attempt {
     /// The caller owns the lock now.
     Acquired(Owner),
     /// Someone else owns it; `PENDING` is set so they will print our record.
@@ -61,7 +61,7 @@ pub enum Attempt {
 
 /// Outcome of [`ConsoleLock::release`].
 #[derive(Debug, PartialEq, Eq)]
-pub enum Release {
+pub(crate) enum Release {
     /// The lock is free.
     Released,
     /// Ownership went straight to the requester.
@@ -75,7 +75,7 @@ pub enum Release {
 
 /// Outcome of [`ConsoleLock::exit_unsafe`], at a record boundary.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Boundary {
+pub(crate) enum Boundary {
     /// Still the owner; go on.
     Continue,
     /// A requester was waiting and now has the lock.
@@ -87,7 +87,7 @@ pub enum Boundary {
 /// The ownership was taken away (a takeover happened); stop touching
 /// consoles at once.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Lost;
+pub(crate) struct Lost;
 
 /// The console lock: one state word that says who prints.
 ///
@@ -146,18 +146,12 @@ pub struct Lost;
 /// owner's release comes first (the producer's RMW sees the lock free and
 /// acquires it itself).
 ///
-/// ```
-/// use logbuf::console::{Attempt, Caller, ConsoleLock, Priority, Release};
-/// let lock = ConsoleLock::new();
-/// let me = Caller::thread(0, 1);
-/// let Attempt::Acquired(owner) = lock.acquire_or_mark(me, Priority::Normal, true) else { panic!() };
-/// // Another caller stores a record meanwhile: it only marks PENDING.
-/// assert!(matches!(lock.acquire_or_mark(Caller::thread(1, 2), Priority::Normal, true), Attempt::Busy(_)));
-/// // The owner may not leave before looking at the ring again.
-/// assert_eq!(lock.release(&owner), Release::Recheck);
-/// assert_eq!(lock.release(&owner), Release::Released);
-/// ```
-pub struct ConsoleLock {
+/// (Example: the unit test `pending_forces_a_recheck_before_release`.)
+///
+/// The lock is `pub(crate)`: outside the crate nothing can own the consoles
+/// except through [`Logger`](super::Logger) calls that keep I4 (the panic
+/// takeover is reachable only through the `unsafe` `panic_flush`).
+pub(crate) struct ConsoleLock {
     state: AtomicU32,
 }
 
@@ -216,7 +210,7 @@ fn handoff_due(s: u32) -> bool {
 impl ConsoleLock {
     crate::sync::loom_const_fn! {
         /// A free lock.
-        pub fn new() -> Self {
+        pub(crate) fn new() -> Self {
             ConsoleLock {
                 state: AtomicU32::new(0),
             }
@@ -240,16 +234,27 @@ impl ConsoleLock {
     }
 
     /// Current snapshot, if owned.
-    pub fn view(&self) -> Option<LockView> {
+    pub(crate) fn view(&self) -> Option<LockView> {
         // Ordering: Relaxed; a hint for callers, never used to touch consoles.
         let s = self.state.load(Ordering::Relaxed);
         prio_of(s).map(|_| view(s))
     }
 
+    /// Whether `owner` still owns the lock (not taken over, not handed off).
+    pub(crate) fn is_owner(&self, owner: &Owner) -> bool {
+        // Ordering: Relaxed; a hint, never used to touch consoles.
+        owned_by(self.state.load(Ordering::Relaxed), owner)
+    }
+
     /// Called after storing a record: marks `PENDING`, then takes the lock if
     /// it is free. One RMW plus at most a few CAS retries (each failure means
     /// another context changed the word). Never waits.
-    pub fn acquire_or_mark(&self, caller: Caller, prio: Priority, producer: bool) -> Attempt {
+    pub(crate) fn acquire_or_mark(
+        &self,
+        caller: Caller,
+        prio: Priority,
+        producer: bool,
+    ) -> Attempt {
         // Ordering: L1 AcqRel; Release publishes our committed record to the
         // owner whose PENDING-clearing CAS (L3) or acquire CAS (L2) reads it.
         let mut s = self.state.fetch_or(PENDING, Ordering::AcqRel) | PENDING;
@@ -270,7 +275,7 @@ impl ConsoleLock {
     /// Called after storing a record that this caller will not print: sets
     /// `PENDING` and says whether someone owns the lock (and so will look at
     /// the ring again before releasing). If not, wake the printer.
-    pub fn mark_pending(&self) -> bool {
+    pub(crate) fn mark_pending(&self) -> bool {
         // Ordering: L1 AcqRel; as in `acquire_or_mark`: the owner's L3 or
         // the next acquirer's L2 reads this RMW and sees our record.
         self.state.fetch_or(PENDING, Ordering::AcqRel) & PRIO_MASK != 0
@@ -280,7 +285,7 @@ impl ConsoleLock {
     /// (not `UNSAFE`), or from a producer owner if `printer` is set and
     /// `prio` is normal. Fails if a handover is in flight. Takes a free
     /// lock too.
-    pub fn takeover(&self, caller: Caller, prio: Priority, printer: bool) -> Option<Owner> {
+    pub(crate) fn takeover(&self, caller: Caller, prio: Priority, printer: bool) -> Option<Owner> {
         // Ordering: Acquire; only a first guess, the CAS below decides.
         let mut s = self.state.load(Ordering::Acquire);
         loop {
@@ -304,7 +309,7 @@ impl ConsoleLock {
     /// Panic only: takes the lock whatever its state, even mid-record.
     /// Returns the new owner and whether the previous owner was inside a
     /// record (whose output is then cut and must be replayed).
-    pub fn hostile_takeover(&self, caller: Caller) -> (Owner, bool) {
+    pub(crate) fn hostile_takeover(&self, caller: Caller) -> (Owner, bool) {
         // Ordering: Acquire; first guess for the CAS.
         let mut s = self.state.load(Ordering::Acquire);
         loop {
@@ -321,7 +326,7 @@ impl ConsoleLock {
     /// Asks the owner to hand the lock over at its next record boundary.
     /// Only one request may exist; returns false if there is one already, or
     /// the lock is free (then just try to acquire).
-    pub fn request(&self, prio: Priority) -> bool {
+    pub(crate) fn request(&self, prio: Priority) -> bool {
         // Ordering: Relaxed; first guess for the CAS.
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -341,7 +346,12 @@ impl ConsoleLock {
     }
 
     /// The requester polls: if the owner handed over, claim the lock.
-    pub fn poll_handoff(&self, caller: Caller, prio: Priority, producer: bool) -> Option<Owner> {
+    pub(crate) fn poll_handoff(
+        &self,
+        caller: Caller,
+        prio: Priority,
+        producer: bool,
+    ) -> Option<Owner> {
         // Ordering: Acquire; pairs with the owner's HANDOFF CAS (L4).
         let mut s = self.state.load(Ordering::Acquire);
         while s & HANDOFF != 0 {
@@ -358,7 +368,7 @@ impl ConsoleLock {
     /// The requester gives up. If the handover already happened, the
     /// requester owns the lock and gets it here (it can never be handed the
     /// lock after this returns `None`).
-    pub fn withdraw(&self, caller: Caller, prio: Priority, producer: bool) -> Option<Owner> {
+    pub(crate) fn withdraw(&self, caller: Caller, prio: Priority, producer: bool) -> Option<Owner> {
         // Ordering: Relaxed; first guess for the CAS.
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -380,7 +390,7 @@ impl ConsoleLock {
     }
 
     /// Start of a record: marks `UNSAFE` if still the owner.
-    pub fn enter_unsafe(&self, owner: &Owner) -> Result<(), Lost> {
+    pub(crate) fn enter_unsafe(&self, owner: &Owner) -> Result<(), Lost> {
         // Ordering: Relaxed; first guess for the CAS.
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -401,7 +411,7 @@ impl ConsoleLock {
 
     /// End of a record: clears `UNSAFE`; hands over if a requester may have
     /// the lock now.
-    pub fn exit_unsafe(&self, owner: &Owner) -> Boundary {
+    pub(crate) fn exit_unsafe(&self, owner: &Owner) -> Boundary {
         // Ordering: Relaxed; first guess for the CAS.
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -425,13 +435,13 @@ impl ConsoleLock {
 
     /// Releases the lock — unless records were stored meanwhile
     /// ([`Release::Recheck`]) or someone asked for it ([`Release::HandedOff`]).
-    pub fn release(&self, owner: &Owner) -> Release {
+    pub(crate) fn release(&self, owner: &Owner) -> Release {
         self.release_inner(owner, false)
     }
 
     /// Releases even if records were stored meanwhile (budget exhausted: the
     /// caller wakes the printer instead). Still hands over to a requester.
-    pub fn release_exhausted(&self, owner: &Owner) -> Release {
+    pub(crate) fn release_exhausted(&self, owner: &Owner) -> Release {
         self.release_inner(owner, true)
     }
 
@@ -509,6 +519,20 @@ mod tests {
             Attempt::Acquired(o) => o,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn pending_forces_a_recheck_before_release() {
+        let lock = ConsoleLock::new();
+        let owner = acquire(&lock, T0, Priority::Normal, true);
+        // Another caller stores a record meanwhile: it only marks PENDING.
+        assert!(matches!(
+            lock.acquire_or_mark(T1, Priority::Normal, true),
+            Attempt::Busy(_)
+        ));
+        // The owner may not leave before looking at the ring again.
+        assert_eq!(lock.release(&owner), Release::Recheck);
+        assert_eq!(lock.release(&owner), Release::Released);
     }
 
     #[test]

@@ -402,9 +402,46 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         &self.ring
     }
 
-    /// The console lock (for inspection and tests).
-    pub fn lock(&self) -> &ConsoleLock {
+    /// The console lock, for the loom models only. Outside the crate the
+    /// lock cannot be reached: owning it could put two contexts into one
+    /// sink (I4), and a hostile takeover exists only inside the `unsafe`
+    /// [`Logger::panic_flush`].
+    ///
+    /// ```compile_fail,E0599
+    /// use logbuf::console::{Caller, Config, Logger, StdThreads};
+    /// static LOG: Logger<StdThreads, 256, 16, 1> = Logger::new(Config::DEFAULT);
+    /// let _ = LOG.lock().hostile_takeover(Caller::thread(0, 0));
+    /// ```
+    /// ```compile_fail,E0603
+    /// use logbuf::console::ConsoleLock;
+    /// ```
+    #[cfg(all(test, loom))]
+    pub(crate) fn lock(&self) -> &ConsoleLock {
         &self.lock
+    }
+
+    /// Who owns the consoles right now, if anyone (a snapshot).
+    pub fn console_owner(&self) -> Option<super::ConsoleOwner> {
+        self.lock.view().map(Into::into)
+    }
+
+    /// Holds the consoles between records, as the calling context: nothing
+    /// is printed directly until the hold is dropped (records are still
+    /// stored); the printer, an emergency or a panic may take over (see
+    /// [`ConsoleHold`](super::ConsoleHold)). `None` if another context owns
+    /// them.
+    pub fn hold_consoles(&self) -> Option<super::ConsoleHold<'_>> {
+        match self
+            .lock
+            .acquire_or_mark(P::caller(), Priority::Normal, true)
+        {
+            Attempt::Acquired(owner) => Some(super::ConsoleHold {
+                lock: &self.lock,
+                owner,
+                wake: P::wake_printer,
+            }),
+            Attempt::Busy(_) => None,
+        }
     }
 
     /// The configuration.

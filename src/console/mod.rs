@@ -2,7 +2,7 @@
 //! wrong context.
 //!
 //! Every log call stores its record in the [ring](crate::ring) first (never
-//! waiting). Then it asks the [`ConsoleLock`] whether it should print:
+//! waiting). Then it asks the console lock (one state word, crate-internal) whether it should print:
 //!
 //! * **Lock free** → the caller owns the consoles and prints, at most its
 //!   [`Budget`] (interrupt context: a few records, I5), then releases. If
@@ -62,6 +62,7 @@
 //! ```
 
 mod context;
+mod hold;
 mod lock;
 mod logger;
 mod render;
@@ -75,7 +76,9 @@ pub use context::cortex_m_caller;
 #[cfg(feature = "std")]
 pub use context::StdThreads;
 pub use context::{Caller, ContextClass, ContextId, Platform, Priority};
-pub use lock::{Attempt, Boundary, ConsoleLock, LockView, Lost, Owner, Release};
+pub use hold::{ConsoleHold, ConsoleOwner};
+#[cfg(all(test, loom))]
+pub(crate) use lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
 pub use logger::{AddConsoleError, Budget, Config, Logger, LoggerStats, PrinterStatus, LINE_MAX};
 pub use render::LineFormat;
 pub use state::ConsoleStats;
