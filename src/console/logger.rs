@@ -479,7 +479,12 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         if self.lock.enter_unsafe(&owner).is_ok() {
             for (i, c) in self.consoles.iter().enumerate() {
                 if !c.is_registered() {
-                    c.install(sink, filter, self.ring.oldest(), self.ring.lost().total());
+                    c.install(
+                        sink,
+                        filter,
+                        self.ring.oldest(),
+                        self.ring.lost().unstored(),
+                    );
                     result = Ok(i);
                     break;
                 }
@@ -597,8 +602,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 while grant.written() < grant.capacity() {
                     grant.write(b" ");
                 }
-                grant.commit();
-                true
+                grant.commit().is_ok()
             }
             Err(_) => false,
         }
@@ -772,6 +776,9 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 }
             }
         }
+        // On one core every writer cut mid-record never resumes (the
+        // contract above): step over their records instead of stopping.
+        self.ring.overtake_unfinished();
         let _ = self.store(caller, Level::Error, message);
         let (owner, cut) =
             match self.acquire_priority(caller, Priority::Panic, self.config().panic_spins) {
@@ -904,7 +911,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 };
             }
             // Records writers could not store are announced by every console.
-            let lost = self.ring.lost().total();
+            let lost = self.ring.lost().unstored();
             let new_lost = lost.wrapping_sub(st.lost_seen);
             if new_lost != 0 {
                 st.lost_seen = lost;

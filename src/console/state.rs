@@ -44,7 +44,7 @@ pub(crate) struct ConsoleState {
     pub unit: Unit,
     /// Records lost for this console and not yet announced.
     pub unannounced: u64,
-    /// Writer-side losses (ring `lost().total()`) already accounted.
+    /// Writer-side losses (ring `lost().unstored()`) already accounted.
     pub lost_seen: u32,
     /// A panic takeover happened: replay the cut record after a marker.
     pub replay: bool,

@@ -1,96 +1,161 @@
-//! The log ring: a lock-free multi-producer ring of variable-length records.
+//! The log ring: a lock-free multi-producer ring of variable-length records
+//! in which a stalled writer costs only its own record (I10).
 //!
 //! # Shape
 //!
 //! ```text
-//!             tail (seq ts, pos tp)                 head (seq hs, pos hp)
-//!                     |                                     |
-//!  data words:  ... [ rec ts | rec ts+1 | ... | rec hs-1 ]  [ free ......... ]
-//!                     ^ meta,ts,ts,payload..                ^ next reservation
+//!            tail (seq ts, pos tp)                      head (seq hs, pos hp)
+//!                    |                                          |
+//!  data words: ... [ extent ts | extent ts+1 | ... | extent hs-1 ] [ free .... ]
+//!                    (gap)[payload..|ts lo|ts hi|meta]^end
 //!
-//!  slot table:  slots[seq % SLOTS] = low 32 bits of seq once that record is
-//!               committed; until then it still holds seq - SLOTS.
+//!  slot table: slots[s % SLOTS] = state | lap | end      (lap = s / SLOTS)
+//!  pin table:  PINS words, each (from, to) of words a late writer may
+//!              still store into although the tail has passed them
 //! ```
 //!
 //! * `head` and `tail` are each ONE `AtomicU32` packing a sequence number
-//!   (low `SEQ_BITS`) and a word position (low `POS_BITS`). A single
-//!   compare-and-swap therefore hands a writer both its sequence number and
-//!   its words, so records lie in the data words in sequence order and no
-//!   back-pointer is needed (this is what keeps the header at 16 bytes).
-//! * The slot table is out of band: it is written only by this code, never
-//!   by payload, so a stale or forged payload word can never pass for a
-//!   committed header.
+//!   (low `SEQ_BITS`) and a word position (low `POS_BITS`).
+//! * A record's **extent** runs from the head position at its reservation to
+//!   its `end`; the record's words are the last ones of it: payload, then a
+//!   3-word trailer (timestamp low, high, meta). The extent may begin with a
+//!   gap: words skipped because they were pinned (below).
+//! * The slot word is the record's whole out-of-band state: 2 state bits,
+//!   the lap of its sequence number (an ABA tag) and its `end`. It is
+//!   written only by this code, never by payload, so a stale or forged
+//!   payload word can never pass for a committed record.
 //! * Every payload word is an atomic word. A reader copies with relaxed loads
 //!   and re-validates afterwards (a seqlock); an overwrite while it copies is
-//!   therefore a detected condition, not a data race (I6, I7).
+//!   a detected condition, not a data race (I6, I7).
 //!
-//! # States of a record `s`
+//! # States of record `s` (its slot word; `lap = s / SLOTS`)
 //!
 //! ```text
-//!   free ──(head CAS)──> reserved ──(slot store)──> committed ──(tail CAS)──> freed
-//!                        slot = s - SLOTS            slot = s                 words reusable
+//!   (lap-1, any)  ──claim CAS──>  RESERVED(lap,end) ──commit CAS──> COMMITTED(lap,end)
+//!                                      │
+//!                                      │ overtake CAS (the tail needs its words)
+//!                                      v
+//!                                 OVERTAKEN(lap,end) ──late writer's commit──> ABANDONED(lap,end)
 //! ```
 //!
-//! There is no separate "reserved" marker: a slot that still shows
-//! `s - SLOTS` means "not committed". The writer never publishes anything
-//! between winning its words and committing, so there is no window where a
-//! half-initialised marker could be misread.
+//! # Why a stalled writer cannot wedge the ring (I10)
+//!
+//! Linux's printk_ringbuffer refuses a reservation when the oldest
+//! descriptor is still reserved: it can, because interrupts are off while a
+//! record is reserved there, so that writer makes progress within a bounded
+//! time. Firmware cannot mask interrupts for a log call, and a thread-mode
+//! writer preempted by an interrupt storm is simply not running. So here the
+//! tail never waits for a reserved record: it **overtakes** it (CAS
+//! `RESERVED -> OVERTAKEN`, counted as [`Dropped::Overtaken`]) and moves on.
+//! The late writer learns at commit that its record was lost (its commit CAS
+//! fails) and never publishes it.
+//!
+//! Its words are another matter: until it reaches its commit, the late
+//! writer may still store into them. So before the tail moves past an
+//! overtaken record, its extent is **pinned** in the pin table, and every
+//! reservation skips pinned words (its extent then starts with a gap). The
+//! late writer clears the pin after its failed commit; from then on its
+//! words are free again. A late writer can therefore never scribble into
+//! another record's words, and a reader never sees a torn record.
+//! A writer that never runs again (cut by a panic or a reset) leaves its pin
+//! forever: it costs its extent, never the ring.
+//!
+//! Claiming the **slot** (not the head) is what makes overtaking possible: a
+//! writer's claim CAS publishes its extent end in the same word that readers
+//! and the tail look at, so there is no moment in which a reservation exists
+//! whose size nobody else can know. The head follows the claims: the
+//! claimer, or any writer that finds slot `hs` claimed, advances it to
+//! `(hs + 1, end)`.
 //!
 //! # Writers (any context, never wait: I1)
 //!
-//! 1. Load `head`, then `tail`. If the reservation does not fit (words or
-//!    slots), free the oldest record by moving `tail` past it — only if its
-//!    slot shows it committed. If the oldest record is still being written
-//!    (its writer was preempted, perhaps by us), the reservation **fails and
-//!    is counted** ([`Dropped::Busy`]); the writer never spins on it.
-//! 2. CAS `head` from `(hs, hp)` to `(hs + 1, hp + words)`.
-//! 3. Fill meta, timestamp and payload words with relaxed stores.
-//! 4. Commit: store the 32-bit sequence number into its slot (Release).
+//! 1. Load `head` (H1), `tail` (W1) and slot `hs`. Slot already claimed for
+//!    this lap: help the head forward, retry. Otherwise compute the extent
+//!    `[hp, end)`, skipping pinned words; if it does not fit before the tail
+//!    (words or slots), free the oldest record (below) and retry.
+//! 2. Claim: CAS slot `hs` from its previous-lap value to
+//!    `RESERVED(lap, end)` (S1). Then CAS `head` to `(hs + 1, end)` (H2;
+//!    losing to a helper is fine).
+//! 3. Fill payload and trailer with relaxed stores, after a Release fence (W2).
+//! 4. Commit: CAS `RESERVED -> COMMITTED` (C1). If it fails, the record was
+//!    overtaken: mark it `ABANDONED` (C2), clear its pins (C3), report
+//!    [`Dropped::Overtaken`].
 //!
-//! A CAS loses only when another writer made progress, so the loop is
-//! lock-free; it is also capped at [`MAX_ATTEMPTS`] tries, after which the
-//! record is dropped and counted ([`Dropped::Contention`]), which makes every
-//! call finish in bounded steps.
+//! Freeing the oldest record `ts` (the tail push):
+//! * `COMMITTED` or `ABANDONED`: CAS `tail` to `(ts + 1, end)` (P2).
+//! * `RESERVED`: overtake it (O1), then as below.
+//! * `OVERTAKEN`: pin `[tp, end)` (claim a free pin word, O2), confirm with
+//!   an RMW on the slot that the writer has not finished meanwhile (O3; if it
+//!   has, drop the pin again), then CAS `tail` (P2). No free pin word: the
+//!   reservation fails, counted as [`Dropped::Busy`] (more than
+//!   [`PINS`] writers stalled at once with their records lapped).
+//!
+//! Every loop retries only after another context made progress and is
+//! capped at [`MAX_ATTEMPTS`] tries ([`Dropped::Contention`]), so every call
+//! finishes in bounded steps.
 //!
 //! # Readers (consoles; many, each with its own [`Cursor`])
 //!
-//! 1. Load `slots[s % SLOTS]` (Acquire). Older than `s`: nothing committed
-//!    yet. Newer than `s`: the record was overwritten, resynchronise to
-//!    `tail` and report how many records were missed. Equal: committed.
-//! 2. Copy meta, timestamp and payload words (relaxed loads).
-//! 3. Acquire fence, then re-load the slot and `tail`. The slot must still
-//!    show `s` and `tail` must not have passed `s`; otherwise the copy may be
-//!    torn and is thrown away (resync, counted as missed).
+//! 1. Load slot `s` (R1). Older lap: nothing claimed yet (checked against
+//!    the head, so a reader many laps behind resynchronises instead). Newer
+//!    lap: overwritten — resynchronise to `tail`, report the records missed.
+//!    `RESERVED`: not committed yet, [`Read::Empty`]. `OVERTAKEN` or
+//!    `ABANDONED`: its writer lost it; the reader steps over it and reports
+//!    it missed, as it would an overwritten record (one sequence number, one
+//!    missed record; [`LostCounts::overtaken`] is the ring's own count).
+//! 2. `COMMITTED`: copy trailer and payload (relaxed loads).
+//! 3. Acquire fence (R2), then re-load the slot and `tail` (R3). The slot
+//!    must be unchanged and `tail` must not have passed `s`; otherwise the
+//!    copy may be torn and is thrown away (resync, counted as missed).
 //!
 //! # Ordering pairs
 //!
 //! | label | operation                                   | pairs with |
 //! |-------|---------------------------------------------|------------|
-//! | C1    | commit: `slot.store(seq, Release)`          | R1, P1     |
-//! | R1    | reader: `slot.load(Acquire)`                | C1 |
-//! | P1    | pusher: `slot.load(Acquire)` before reading meta | C1 |
-//! | P2    | pusher: `tail.compare_exchange(AcqRel)`     | W1, R3 |
+//! | S1    | claim: slot CAS (AcqRel)                    | P1 (its previous occupant's freeing is visible), H2 helpers |
+//! | H1    | writer: `head.load(Acquire)`                | H2 |
+//! | H2    | head CAS to `(hs + 1, end)` (AcqRel)        | H1 |
 //! | W1    | writer: `tail.load(Acquire)` before reusing words | P2 |
-//! | H1    | writer: `head.compare_exchange(AcqRel)` / `head.load(Acquire)` | H1 (other writers) |
-//! | W2    | writer: `fence(Release)` after winning words, before storing into them | R2 |
+//! | W2    | writer: `fence(Release)` after the claim, before storing into the words | R2 |
+//! | C1    | commit CAS `RESERVED -> COMMITTED` (Release) | R1, P1 |
+//! | C2    | late writer: CAS `OVERTAKEN -> ABANDONED` (AcqRel) after its last store | P1, O3 |
+//! | C3    | late writer: clears its pin words (Release) | K1 |
+//! | P1    | pusher: slot load (Acquire) before reading the trailer | C1, C2 |
+//! | O1    | pusher: overtake CAS `RESERVED -> OVERTAKEN` (AcqRel) | C1 (exactly one of the two wins) |
+//! | O2    | pusher: pin word CAS `0 -> (tp, end)` (AcqRel) | K1, C3 |
+//! | O3    | pusher: slot RMW after pinning (AcqRel)     | C2 (either the late writer sees our pin, or we see it finished) |
+//! | P2    | pusher: `tail` CAS (AcqRel)                 | W1, R3 |
+//! | K1    | writer: pin word load (Acquire) while placing its extent | O2, C3 |
+//! | R1    | reader: slot load (Acquire)                 | C1 |
 //! | R2    | reader: `fence(Acquire)` after copying, before re-validation | W2 |
-//! | R3    | reader: re-load of slot (Acquire) and `tail` after R2 | P2, C1 |
+//! | R3    | reader: slot re-load (Acquire) and `tail` after R2 | P2, C1 |
 //!
 //! W2/R2 is the seqlock pair: if a reader's relaxed load returned a word a
 //! newer writer stored, then the tail move that freed the old record
-//! (which happens-before that writer's W2) is visible to the reader's R3
-//! re-validation, and the copy is rejected.
+//! (which that writer saw through W1 before its W2) is visible to the
+//! reader's R3 re-validation, and the copy is rejected. O2/W1: a pin is in
+//! place before the tail moves past the words it covers (P2 is sequenced
+//! after O2), so a writer that sees the new tail (W1) sees the pin (K1).
+//! C3/K1: a writer that finds a pin cleared sees every store the late writer
+//! made before clearing it, so its own stores come later in each word's
+//! modification order. O3/C2 are read-modify-writes of one word: if the
+//! pusher's comes first, the late writer's C2 reads it and its pin scan
+//! (after C2) finds the pin; if C2 comes first, the pusher sees ABANDONED
+//! and drops its pin itself. Either way no pin outlives its writer.
 //!
 //! # Limits
 //!
-//! `WORDS` (data words) and `SLOTS` (records held at most) are powers of two;
-//! `POS_BITS = log2(WORDS) + 1`, `SEQ_BITS = 32 - POS_BITS`, and
-//! `SLOTS <= 2^(SEQ_BITS - 1)`. Violations fail at compile time. A reader
-//! more than 2^31 records behind gets its missed count modulo 2^32.
-//! A writer preempted while more than `2^SEQ_BITS` records and exactly a
-//! multiple of `2^POS_BITS` words pass could see its stale tail CAS succeed
-//! (the ABA window every tagged-CAS ring has; Linux's has it too); with a
-//! 4 KiB ring that needs about 2^21 records to pass during one preemption.
+//! `WORDS` (data words, at most 2^15 = 128 KiB) and `SLOTS` (records held at
+//! most) are powers of two; `POS_BITS = log2(WORDS) + 1`, `SEQ_BITS = 32 -
+//! POS_BITS`, `LAP_BITS = 30 - POS_BITS` and `SLOTS <= 2^(SEQ_BITS - 1)`.
+//! Violations fail at compile time. Sequence numbers are exact modulo
+//! `2^(LAP_BITS + log2 SLOTS)` (2^25 records for 8 KiB and 128 slots): a
+//! reader further behind than half of that gets its missed count modulo it.
+//! A writer preempted while `2^SEQ_BITS` records and a multiple of
+//! `2^POS_BITS` words pass, or `2^LAP_BITS` laps of its slot, could see a
+//! stale CAS succeed (the ABA window every tagged-CAS ring has; Linux's has
+//! it too); with an 8 KiB ring that is about 2^20 records during one
+//! preemption.
 //!
 //! # Example
 //!
@@ -113,7 +178,25 @@
 //! }
 //! assert_eq!(RING.read(&mut cursor, &mut buf), Read::Empty);
 //! ```
+//!
+//! A writer stalled mid-record does not stop the others:
+//!
+//! ```
+//! use logbuf::ring::{Dropped, RecordMeta, Ring};
+//! use logbuf::Level;
+//!
+//! let ring: Ring<64, 8> = Ring::new();
+//! let stalled = ring.reserve(8, RecordMeta::new(Level::Info)).unwrap();
+//! for i in 0..100u32 {
+//!     // An interrupt that keeps logging while the writer above is preempted.
+//!     ring.write(RecordMeta::new(Level::Warn), &i.to_le_bytes()).unwrap();
+//! }
+//! // The stalled writer resumes: its record was overtaken, nothing torn.
+//! assert_eq!(stalled.commit(), Err(Dropped::Overtaken));
+//! assert_eq!(ring.lost().overtaken, 1);
+//! ```
 
+mod reclaim;
 mod record;
 #[cfg(not(loom))]
 mod recovery;
@@ -133,34 +216,50 @@ use record::{payload_words, unpack_meta, HEADER_WORDS};
 
 /// How many times a writer retries its reservation before dropping the
 /// record as [`Dropped::Contention`]. A retry happens only when another
-/// writer made progress; on a single core that is bounded by interrupt
-/// nesting depth, far below this.
+/// writer made progress (or after freeing one record); on a single core that
+/// is bounded by interrupt nesting depth and the records freed.
 pub const MAX_ATTEMPTS: u32 = 64;
 
-/// Why a record could not be stored. Every case is counted in [`LostCounts`].
+/// How many overtaken records may be pinned at once (writers stalled
+/// mid-record whose records the ring lapped). One more such writer makes the
+/// ring refuse reservations that need its words ([`Dropped::Busy`]) until
+/// one of them resumes.
+pub const PINS: usize = 4;
+
+/// Why a record was dropped: never stored, or lost by its writer. Every case
+/// is counted in [`LostCounts`] and announced by every console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dropped {
-    /// The oldest record is still being written by a context we preempted
-    /// (or one on another core) and the ring has no other space. Never waited
-    /// for (I1).
+    /// The ring has no room it may free: more than [`PINS`] stalled writers
+    /// hold overtaken records (never waited for: I1).
     Busy,
     /// Drop-newest policy and the ring is full.
     Full,
     /// Lost [`MAX_ATTEMPTS`] reservation races in a row.
     Contention,
+    /// The writer was stalled between reserve and commit while the ring
+    /// lapped: the tail overtook its record, which is lost (counted once,
+    /// when overtaken). Other writers were not held up (I10).
+    Overtaken,
 }
 
 impl core::fmt::Display for Dropped {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
-            Dropped::Busy => "ring busy: oldest record still being written",
+            Dropped::Busy => "ring busy: too many stalled writers pinned",
             Dropped::Full => "ring full (drop-newest policy)",
             Dropped::Contention => "reservation contention limit reached",
+            Dropped::Overtaken => "record overtaken while its writer was stalled",
         })
     }
 }
 
-/// Counts of records that writers could not store.
+/// Counts of records dropped by writers (wrapping `u32` counters).
+///
+/// `busy`, `full` and `contention` records never got a sequence number
+/// ([`LostCounts::unstored`]): readers cannot see them, so consoles announce
+/// them from these counts. `overtaken` records did get one: readers report
+/// them as missed, so they are not in `unstored`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LostCounts {
     /// [`Dropped::Busy`] outcomes.
@@ -169,32 +268,42 @@ pub struct LostCounts {
     pub full: u32,
     /// [`Dropped::Contention`] outcomes.
     pub contention: u32,
+    /// [`Dropped::Overtaken`] records.
+    pub overtaken: u32,
 }
 
 impl LostCounts {
-    /// All records lost by writers (wrapping).
+    /// Records dropped before they got a sequence number (wrapping): the
+    /// part of the writers' losses no reader can see.
+    pub fn unstored(&self) -> u32 {
+        self.busy
+            .wrapping_add(self.full)
+            .wrapping_add(self.contention)
+    }
+
+    /// All records dropped by writers (wrapping).
     pub fn total(&self) -> u32 {
         self.busy
             .wrapping_add(self.full)
             .wrapping_add(self.contention)
+            .wrapping_add(self.overtaken)
     }
 }
 
 /// What to do when a record does not fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Policy {
-    /// Free the oldest committed records (flight recorder). Default.
+    /// Free the oldest records (flight recorder). Default.
     Overwrite,
     /// Keep the old records and drop the new one (counted).
     DropNewest,
 }
 
-/// A reader's position: the next sequence number it wants and where that
-/// record starts. Each console owns one.
+/// A reader's position: the next sequence number it wants. Each console
+/// owns one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Cursor {
     seq: u64,
-    pos: u32,
 }
 
 impl Cursor {
@@ -202,7 +311,7 @@ impl Cursor {
     /// Reading from it on a ring that has wrapped reports the overwritten
     /// records as missed, then continues at the oldest one still held.
     pub const fn new() -> Cursor {
-        Cursor { seq: 0, pos: 0 }
+        Cursor { seq: 0 }
     }
     /// The sequence number of the next record this cursor will return.
     pub const fn seq(&self) -> u64 {
@@ -224,9 +333,23 @@ pub enum Read {
     Empty,
 }
 
+/// Slot states (top two bits of a slot word).
+const RESERVED: u32 = 0;
+const COMMITTED: u32 = 1;
+const OVERTAKEN: u32 = 2;
+const ABANDONED: u32 = 3;
+
+/// A decoded slot word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SlotWord {
+    state: u32,
+    lap: u32,
+    end: u32,
+}
+
 /// The log ring. See the [module documentation](self) for the protocol.
 ///
-/// `WORDS`: 32-bit data words (payload + 12-byte in-band header per record);
+/// `WORDS`: 32-bit data words (payload + 12-byte trailer per record);
 /// `SLOTS`: the most records held at once (4 bytes each). Both powers of two.
 ///
 /// A shape that cannot work does not compile (checked where the ring is
@@ -248,8 +371,12 @@ pub enum Read {
 /// static R: logbuf::ring::Ring<64, 12> = logbuf::ring::Ring::new(); // SLOTS not 2^n
 /// ```
 /// ```compile_fail,E0080
+/// // more than 2^15 words (128 KiB): positions would not fit a pin word
+/// static R: logbuf::ring::Ring<{ 1 << 16 }, 64> = logbuf::ring::Ring::new();
+/// ```
+/// ```compile_fail,E0080
 /// // SLOTS too many for WORDS: sequence numbers would not fit the index word
-/// static R: logbuf::ring::Ring<{ 1 << 20 }, 2048> = logbuf::ring::Ring::new();
+/// static R: logbuf::ring::Ring<{ 1 << 15 }, 32768> = logbuf::ring::Ring::new();
 /// ```
 /// ```compile_fail,E0080
 /// let r = logbuf::ring::Ring::<96, 8>::new(); // built at run time
@@ -272,43 +399,22 @@ pub struct Ring<const WORDS: usize, const SLOTS: usize> {
     lost_busy: AtomicU32,
     lost_full: AtomicU32,
     lost_contention: AtomicU32,
+    lost_overtaken: AtomicU32,
     /// [`Policy`] as a word (0 overwrite, 1 drop newest).
     policy: AtomicU32,
-    /// `slots[s % SLOTS]` = low 32 bits of `s` once record `s` is committed
-    /// (stored biased by the index: see `Slot`).
+    /// Pinned extents `(from, to)`, 16 bits each; 0 = free.
+    pins: [AtomicU32; PINS],
+    /// One slot word per record (stored biased: see [`Ring::slot_load`]).
     slots: [AtomicU32; SLOTS],
-    /// Record words: meta, timestamp low, timestamp high, payload.
+    /// Record words.
     data: [AtomicU32; WORDS],
-}
-
-/// One slot word, stored biased by its index so that a new ring is all
-/// zeros (a `static` ring then lives in `.bss`, not in flash-backed
-/// `.data`): the stored value is `seq - (index - SLOTS)`, so slot `i`'s
-/// initial "not committed" value `i - SLOTS` is stored as 0. Callers see
-/// plain sequence numbers.
-struct Slot<'a> {
-    cell: &'a AtomicU32,
-    bias: u32,
-}
-
-impl Slot<'_> {
-    #[inline]
-    fn load(&self, order: Ordering) -> u32 {
-        // Ordering: as the caller asks (each call site names its pair).
-        self.cell.load(order).wrapping_add(self.bias)
-    }
-    #[inline]
-    fn store(&self, seq: u32, order: Ordering) {
-        // Ordering: as the caller asks (each call site names its pair).
-        self.cell.store(seq.wrapping_sub(self.bias), order)
-    }
 }
 
 /// First word of a ring set up by [`Ring::recover`] ("LOGB"). A ring made
 /// by [`Ring::new`] holds 0 here (all-zero image); recovery stamps it.
 pub const MAGIC: u32 = 0x4c4f_4742;
-/// Layout version, part of the geometry word.
-const LAYOUT_VERSION: u32 = 1;
+/// Layout version, part of the geometry word (2: slot claims, trailers, pins).
+const LAYOUT_VERSION: u32 = 2;
 
 const fn policy_word(p: Policy) -> u32 {
     match p {
@@ -317,17 +423,48 @@ const fn policy_word(p: Policy) -> u32 {
     }
 }
 
+/// Where a reservation goes, found by [`Ring::place`].
+enum Place {
+    /// Claim slot `hs` with this extent end.
+    At { end: u32 },
+    /// Free the oldest record first.
+    MakeRoom,
+    /// The slot is claimed already: help the head past it.
+    Help { end: u32 },
+    /// The snapshot was stale: load again.
+    Retry,
+}
+
 impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Bits of a packed index holding the word position.
     pub(crate) const POS_BITS: u32 = WORDS.trailing_zeros() + 1;
     /// Bits of a packed index holding the sequence number.
     pub(crate) const SEQ_BITS: u32 = 32 - Self::POS_BITS;
     const POS_MASK: u32 = ((1u64 << Self::POS_BITS) - 1) as u32;
+    const SEQ_MASK: u32 = ((1u64 << Self::SEQ_BITS) - 1) as u32;
+    const LOG_SLOTS: u32 = SLOTS.trailing_zeros();
+    /// Bits of the lap tag in a slot word.
+    const LAP_BITS: u32 = 30 - Self::POS_BITS;
+    const LAP_MASK: u32 = (1 << Self::LAP_BITS) - 1;
+    /// Lap bits a head or tail sequence number determines.
+    const KNOWN_LAP_MASK: u32 = {
+        let bits = Self::SEQ_BITS - Self::LOG_SLOTS;
+        let bits = if bits < Self::LAP_BITS {
+            bits
+        } else {
+            Self::LAP_BITS
+        };
+        (1 << bits) - 1
+    };
+    /// Bits in which full sequence numbers are exact.
+    const FULL_BITS: u32 = Self::LAP_BITS + Self::LOG_SLOTS;
+    /// A slot word as a new (all-zero) ring holds it: previous lap (-1),
+    /// abandoned, so lap 0 may be claimed.
+    const SLOT_INITIAL: u32 = (ABANDONED << 30) | (Self::LAP_MASK << Self::POS_BITS);
     /// Shape and layout version, stored in the ring so a kept ring of
     /// another shape is never trusted.
     const GEOMETRY: u32 =
         WORDS.trailing_zeros() | (SLOTS.trailing_zeros() << 8) | (LAYOUT_VERSION << 16);
-    const SEQ_MASK: u32 = ((1u64 << Self::SEQ_BITS) - 1) as u32;
     /// Largest payload a single record can carry; longer ones are truncated
     /// and flagged [`Flags::TRUNCATED`].
     pub const MAX_PAYLOAD: usize = {
@@ -342,7 +479,10 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     const GEOMETRY_OK: () = {
         assert!(WORDS.is_power_of_two(), "Ring WORDS must be a power of two");
         assert!(WORDS >= 8, "Ring WORDS must be at least 8");
-        assert!(WORDS <= 1 << 20, "Ring WORDS must be at most 2^20 (4 MiB)");
+        assert!(
+            WORDS <= 1 << 15,
+            "Ring WORDS must be at most 2^15 (128 KiB)"
+        );
         assert!(SLOTS.is_power_of_two(), "Ring SLOTS must be a power of two");
         assert!(SLOTS >= 2, "Ring SLOTS must be at least 2");
         assert!(
@@ -365,8 +505,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         pub fn with_policy(policy: Policy) -> Self {
             #[allow(clippy::let_unit_value)]
             let () = Self::GEOMETRY_OK;
-            // Every word starts at 0: slot i first serves sequence i and its
-            // "not committed" value i - SLOTS is stored as 0 (see `Slot`).
+            // Every word starts at 0: a slot's stored 0 is SLOT_INITIAL.
             Ring {
                 magic: AtomicU32::new(0),
                 geometry: AtomicU32::new(0),
@@ -375,7 +514,9 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 lost_busy: AtomicU32::new(0),
                 lost_full: AtomicU32::new(0),
                 lost_contention: AtomicU32::new(0),
+                lost_overtaken: AtomicU32::new(0),
                 policy: AtomicU32::new(policy_word(policy)),
+                pins: crate::sync::array_of!(AtomicU32::new(0); PINS),
                 slots: crate::sync::array_of!(AtomicU32::new(0); SLOTS),
                 data: crate::sync::array_of!(AtomicU32::new(0); WORDS),
             }
@@ -398,12 +539,54 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     }
 
     #[inline]
-    fn slot(&self, seq: u32) -> Slot<'_> {
-        let index = seq & (SLOTS as u32 - 1);
-        Slot {
-            cell: &self.slots[index as usize],
-            bias: index.wrapping_sub(SLOTS as u32),
+    const fn slot_pack(w: SlotWord) -> u32 {
+        (w.state << 30) | ((w.lap & Self::LAP_MASK) << Self::POS_BITS) | (w.end & Self::POS_MASK)
+    }
+
+    #[inline]
+    const fn slot_unpack(v: u32) -> SlotWord {
+        SlotWord {
+            state: v >> 30,
+            lap: (v >> Self::POS_BITS) & Self::LAP_MASK,
+            end: v & Self::POS_MASK,
         }
+    }
+
+    /// Loads slot `index` (stored as its difference from `SLOT_INITIAL`, so
+    /// a new ring is all zeros and a `static` one lands in `.bss`).
+    #[inline]
+    fn slot_load(&self, index: u32, order: Ordering) -> u32 {
+        // Ordering: as the caller asks (each call site names its pair).
+        self.slots[index as usize & (SLOTS - 1)]
+            .load(order)
+            .wrapping_add(Self::SLOT_INITIAL)
+    }
+
+    /// CAS on slot `index` in plain slot words; returns the word now held.
+    #[inline]
+    fn slot_cas(&self, index: u32, old: u32, new: u32, order: Ordering) -> Result<u32, u32> {
+        let cell = &self.slots[index as usize & (SLOTS - 1)];
+        let (o, n) = (
+            old.wrapping_sub(Self::SLOT_INITIAL),
+            new.wrapping_sub(Self::SLOT_INITIAL),
+        );
+        // Ordering: as the caller asks on success (each call site names its
+        // pair); Acquire on failure, so the value seen can be acted on.
+        cell.compare_exchange(o, n, order, Ordering::Acquire)
+            .map(|v| v.wrapping_add(Self::SLOT_INITIAL))
+            .map_err(|v| v.wrapping_add(Self::SLOT_INITIAL))
+    }
+
+    /// Lap of a head/tail sequence number, in the bits it determines.
+    #[inline]
+    const fn known_lap(seq: u32) -> u32 {
+        (seq >> Self::LOG_SLOTS) & Self::KNOWN_LAP_MASK
+    }
+
+    /// Full sequence number (modulo 2^FULL_BITS) of slot `index` at `lap`.
+    #[inline]
+    const fn full_seq(lap: u32, index: u32) -> u64 {
+        ((lap as u64) << Self::LOG_SLOTS) | (index as u64 & (SLOTS as u64 - 1))
     }
 
     /// Records lost by writers so far.
@@ -413,6 +596,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             busy: self.lost_busy.load(Ordering::Relaxed),
             full: self.lost_full.load(Ordering::Relaxed),
             contention: self.lost_contention.load(Ordering::Relaxed),
+            overtaken: self.lost_overtaken.load(Ordering::Relaxed),
         }
     }
 
@@ -421,6 +605,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             Dropped::Busy => &self.lost_busy,
             Dropped::Full => &self.lost_full,
             Dropped::Contention => &self.lost_contention,
+            Dropped::Overtaken => &self.lost_overtaken,
         };
         // Ordering: Relaxed; a statistics counter (read with Relaxed in `lost`).
         counter.fetch_add(1, Ordering::Relaxed);
@@ -429,19 +614,22 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     /// Stores one record whose payload is already in memory.
     ///
-    /// Returns the low 32 bits of its sequence number.
+    /// Returns its sequence number (exact modulo `2^(LAP_BITS + log2
+    /// SLOTS)`, see the module's Limits).
     #[inline]
-    pub fn write(&self, meta: RecordMeta, payload: &[u8]) -> Result<u32, Dropped> {
+    pub fn write(&self, meta: RecordMeta, payload: &[u8]) -> Result<u64, Dropped> {
         let mut grant = self.reserve(payload.len(), meta)?;
         grant.fill(payload);
-        Ok(grant.commit())
+        grant.commit()
     }
 
     /// Reserves room for a record of `len` payload bytes.
     ///
     /// A `len` above [`Self::MAX_PAYLOAD`] is cut to it and the record is
     /// flagged [`Flags::TRUNCATED`]. Fill the [`Grant`] and commit it (dropping
-    /// it commits too). Never waits for another context.
+    /// it commits too). Never waits for another context; holding the grant
+    /// for any length of time never makes the ring refuse other writers:
+    /// if the ring laps, the record is overtaken and its commit reports it.
     #[inline]
     pub fn reserve(
         &self,
@@ -454,137 +642,175 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             (len, meta)
         };
         let need = HEADER_WORDS + payload_words(len as u32);
-        let mut attempts = 0;
-        let (seq_lo, pos) = loop {
-            if attempts == MAX_ATTEMPTS {
-                return Err(self.count_lost(Dropped::Contention));
-            }
-            attempts += 1;
-            // Ordering: H1 Acquire; pairs with other writers' head CAS so the
-            // snapshot is at least as new as every reservation we build on.
+        for _ in 0..MAX_ATTEMPTS {
+            // Ordering: H1 Acquire; pairs with H2 so the slot load below sees
+            // at least the claim of hs - 1 that moved the head here.
             let head = self.head.load(Ordering::Acquire);
-            // Ordering: W1 Acquire; pairs with P2 (tail CAS) so the words and
-            // the slot freed by that push are ours to reuse after our head CAS.
+            // Ordering: W1 Acquire; pairs with P2 (tail CAS) so the words, the
+            // slot and the pins of the freed records are visible to us.
             let tail = self.tail.load(Ordering::Acquire);
             let (hs, hp) = Self::unpack(head);
-            let (ts, tp) = Self::unpack(tail);
-            let used_words = hp.wrapping_sub(tp) & Self::POS_MASK;
-            let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
-            if used_words > WORDS as u32 || used_slots > SLOTS as u32 {
-                // Head and tail were read at different moments and the tail
-                // overtook our head snapshot: the head CAS would fail anyway.
-                continue;
-            }
-            if used_words + need > WORDS as u32 || used_slots + 1 > SLOTS as u32 {
-                // Ordering: Relaxed; a setting fixed at construction.
-                if self.policy.load(Ordering::Relaxed) == policy_word(Policy::DropNewest) {
-                    return Err(self.count_lost(Dropped::Full));
+            // Ordering: Acquire; pairs with S1 of a writer that claimed hs
+            // (we may help the head past it) or C1/C2 of its previous lap.
+            let slot = self.slot_load(hs, Ordering::Acquire);
+            match self.place(head, tail, slot, need) {
+                Place::At { end } => {
+                    let lap = Self::slot_unpack(slot).lap.wrapping_add(1) & Self::LAP_MASK;
+                    let claimed = SlotWord {
+                        state: RESERVED,
+                        lap,
+                        end,
+                    };
+                    // Ordering: S1 AcqRel; Acquire pairs with C1/C2 of the
+                    // slot's previous occupant, Release publishes our extent
+                    // end to helpers, pushers and readers.
+                    if self
+                        .slot_cas(hs, slot, Self::slot_pack(claimed), Ordering::AcqRel)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    self.advance_head(head, end);
+                    // Ordering: W2 Release fence; pairs with a reader's R2: a
+                    // reader that sees any word we store below also sees the
+                    // tail move that freed these words, and discards its copy.
+                    fence(Ordering::Release);
+                    return Ok(Grant::new(self, hs, lap, hp, end, len as u16, meta));
                 }
-                if !self.push_tail(tail) {
-                    return Err(self.count_lost(Dropped::Busy));
+                Place::Help { end } => self.advance_head(head, end),
+                Place::Retry => {}
+                Place::MakeRoom => {
+                    // Ordering: Relaxed; a setting fixed at construction.
+                    if self.policy.load(Ordering::Relaxed) == policy_word(Policy::DropNewest) {
+                        return Err(self.count_lost(Dropped::Full));
+                    }
+                    if let Err(why) = self.push_tail(tail) {
+                        return Err(self.count_lost(why));
+                    }
                 }
-                continue;
             }
-            let next = Self::pack(hs.wrapping_add(1), hp.wrapping_add(need));
-            // Ordering: H1 AcqRel; the success orders our claim after the tail
-            // snapshot (W1) and publishes it to the next writer's head load.
-            if self
-                .head
-                .compare_exchange_weak(head, next, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-            {
-                break (hs, hp);
-            }
-        };
-        // The slot still holds the previous occupant, seq - SLOTS, committed
-        // (the tail moved past it, which required that), so our full 32-bit
-        // sequence number is that plus SLOTS.
-        // Ordering: Relaxed is enough: the commit store C1 of seq - SLOTS
-        // happens-before the push P2 we observed through W1.
-        let seq = self
-            .slot(seq_lo)
-            .load(Ordering::Relaxed)
-            .wrapping_add(SLOTS as u32);
-        debug_assert_eq!(seq & Self::SEQ_MASK, seq_lo);
-        // Ordering: W2 Release fence; pairs with a reader's R2 Acquire fence:
-        // a reader that sees any word we store below also sees the tail move
-        // that freed these words, and discards its copy.
-        fence(Ordering::Release);
-        // The meta word goes in at once (and again at commit, with the final
-        // flags): if a reset cuts this record, recovery still knows its size.
-        // Ordering: Relaxed; published by C1, ordered after W2.
-        self.word(pos).store(
-            record::pack_meta(len as u16, meta.level, meta.flags, meta.context),
-            Ordering::Relaxed,
-        );
-        Ok(Grant::new(self, seq, pos, len as u16, meta))
+        }
+        Err(self.count_lost(Dropped::Contention))
     }
 
-    /// Moves `tail` past its record if that record is committed.
-    /// Returns false when the oldest record is still being written.
-    fn push_tail(&self, tail: u32) -> bool {
+    /// Decides what a writer with these snapshots does next.
+    #[inline]
+    fn place(&self, head: u32, tail: u32, slot: u32, need: u32) -> Place {
+        let (hs, hp) = Self::unpack(head);
         let (ts, tp) = Self::unpack(tail);
-        // Ordering: P1 Acquire; pairs with C1 so the meta word is visible.
-        let slot = self.slot(ts).load(Ordering::Acquire);
-        if slot & Self::SEQ_MASK != ts {
-            // Still `ts - SLOTS`: the oldest record is reserved, not committed.
-            return false;
+        let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
+        let used_words = hp.wrapping_sub(tp) & Self::POS_MASK;
+        if used_slots > SLOTS as u32 || used_words > WORDS as u32 {
+            // Head and tail were read at different moments and the tail
+            // overtook our head snapshot.
+            return Place::Retry;
         }
-        // Ordering: Relaxed; made visible by P1. If the record was freed and
-        // its words reused meanwhile, the CAS below fails.
-        let meta = self.word(tp).load(Ordering::Relaxed);
-        let (len, ..) = unpack_meta(meta);
-        let words = HEADER_WORDS + payload_words(len as u32);
-        if words > WORDS as u32 {
-            // Only possible if the words were reused since P1: record `ts`
-            // was freed and `tail` has moved on. Retry with fresh indices,
-            // but a plain re-load may legally return the same stale `tail`
-            // again and again (loom does, until MAX_ATTEMPTS turns it into
-            // a spurious `Contention` drop: loom model
-            // `two_writers_two_records_each_wrapping`). A failed RMW reads
-            // the latest value, and later loads cannot go back: refresh
-            // through a CAS that can only fail here (were `tail` still
-            // `tail`, it would store the same value).
-            // Ordering: Relaxed; only the refresh matters, W1 re-acquires.
-            let _ = self
-                .tail
-                .compare_exchange(tail, tail, Ordering::Relaxed, Ordering::Relaxed);
-            return true;
+        let w = Self::slot_unpack(slot);
+        let lap = Self::known_lap(hs);
+        if w.lap & Self::KNOWN_LAP_MASK == lap {
+            return Place::Help { end: w.end };
         }
-        let next = Self::pack(ts.wrapping_add(1), tp.wrapping_add(words));
-        // Ordering: P2 AcqRel; Release publishes "record ts freed" to writers
-        // (W1) and readers (R3). Failure means someone else pushed: fine.
+        if w.lap.wrapping_add(1) & Self::KNOWN_LAP_MASK != lap {
+            return Place::Retry;
+        }
+        if used_slots == SLOTS as u32 {
+            return Place::MakeRoom;
+        }
+        let end = self.skip_pins(hp, need).wrapping_add(need) & Self::POS_MASK;
+        if end.wrapping_sub(tp) & Self::POS_MASK > WORDS as u32
+            || end.wrapping_sub(hp) & Self::POS_MASK > WORDS as u32
+        {
+            return Place::MakeRoom;
+        }
+        Place::At { end }
+    }
+
+    /// Moves the head from `head` (slot hs claimed with extent end `end`) to
+    /// the next record. Losing the CAS means a helper did it, or the head
+    /// moved on: both fine.
+    #[inline]
+    fn advance_head(&self, head: u32, end: u32) {
+        let (hs, _) = Self::unpack(head);
+        let next = Self::pack(hs.wrapping_add(1), end);
+        // Ordering: H2 AcqRel; publishes the claim we saw (or made) to the
+        // next writer's H1, whose slot load then sees it.
         let _ = self
-            .tail
-            .compare_exchange(tail, next, Ordering::AcqRel, Ordering::Relaxed);
-        true
+            .head
+            .compare_exchange(head, next, Ordering::AcqRel, Ordering::Relaxed);
     }
 
     /// Copies the record at `cursor` into `buf` and advances the cursor.
     ///
     /// Never returns a torn record (I6): a record overwritten while it was
     /// copied is reported as [`Read::Missed`] together with every other
-    /// record the cursor lost.
+    /// record the cursor lost. Records their writers lost (overtaken) are
+    /// missed too: like overwritten ones they had a sequence number but no
+    /// reader will get them ([`LostCounts::overtaken`] counts them once, at
+    /// the ring).
     pub fn read(&self, cursor: &mut Cursor, buf: &mut [u8]) -> Read {
-        let s = cursor.seq as u32;
-        // Ordering: R1 Acquire; pairs with C1 so the record's words are visible.
-        let slot = self.slot(s).load(Ordering::Acquire);
-        let diff = slot.wrapping_sub(s) as i32;
-        if diff < 0 {
-            return Read::Empty;
+        let mut lost = 0;
+        for _ in 0..SLOTS {
+            let s = cursor.seq;
+            // Ordering: R1 Acquire; pairs with C1 so the record's words are visible.
+            let slot = self.slot_load(s as u32, Ordering::Acquire);
+            match self.judge(s, Self::slot_unpack(slot)) {
+                Judged::Lost => {
+                    cursor.seq += 1;
+                    lost += 1;
+                    continue;
+                }
+                _ if lost > 0 => break,
+                Judged::Empty => return Read::Empty,
+                Judged::Behind => return self.resync(cursor),
+                Judged::Committed => return self.copy(cursor, slot, buf),
+            }
         }
-        if diff > 0 {
-            return self.resync(cursor);
+        if lost > 0 {
+            Read::Missed(lost)
+        } else {
+            Read::Empty
         }
-        let p = cursor.pos;
+    }
+
+    /// What slot word `w` means for a reader at sequence `s`.
+    #[inline]
+    fn judge(&self, s: u64, w: SlotWord) -> Judged {
+        let lap = ((s >> Self::LOG_SLOTS) as u32) & Self::LAP_MASK;
+        let d = w.lap.wrapping_sub(lap) & Self::LAP_MASK;
+        if d == 0 {
+            return match w.state {
+                RESERVED => Judged::Empty,
+                COMMITTED => Judged::Committed,
+                _ => Judged::Lost,
+            };
+        }
+        if d < 1 << (Self::LAP_BITS - 1) {
+            return Judged::Behind;
+        }
+        // Not claimed yet: the reader is at the head — unless it is so far
+        // behind that the lap tag wrapped (then the head is elsewhere).
+        // Ordering: Relaxed; only compared as a number.
+        let (hs, _) = Self::unpack(self.head.load(Ordering::Relaxed));
+        if hs == (s as u32) & Self::SEQ_MASK {
+            Judged::Empty
+        } else {
+            Judged::Behind
+        }
+    }
+
+    /// Copies committed record `cursor.seq` (its slot word `slot`) and
+    /// re-validates the copy.
+    fn copy(&self, cursor: &mut Cursor, slot: u32, buf: &mut [u8]) -> Read {
+        let s = cursor.seq;
+        let end = Self::slot_unpack(slot).end;
         // Ordering: Relaxed copies, validated after R2 below.
-        let meta = self.word(p).load(Ordering::Relaxed);
-        let ts_lo = self.word(p.wrapping_add(1)).load(Ordering::Relaxed);
-        let ts_hi = self.word(p.wrapping_add(2)).load(Ordering::Relaxed);
+        let meta = self.word(end.wrapping_sub(1)).load(Ordering::Relaxed);
+        let ts_hi = self.word(end.wrapping_sub(2)).load(Ordering::Relaxed);
+        let ts_lo = self.word(end.wrapping_sub(3)).load(Ordering::Relaxed);
         let (len, level, flags, context) = unpack_meta(meta);
         let len = (len as usize).min(Self::MAX_PAYLOAD);
         let n = len.min(buf.len());
-        let mut at = p.wrapping_add(HEADER_WORDS);
+        let mut at = end.wrapping_sub(HEADER_WORDS + payload_words(len as u32));
         // Whole words as fixed 4-byte copies (no memcpy call per word),
         // then the partial last word.
         let (whole, rest) = buf[..n].split_at_mut(n & !3);
@@ -604,24 +830,20 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         // Ordering: R2 Acquire fence; pairs with W2 of any writer whose store
         // we may have copied, making its tail push visible to R3.
         fence(Ordering::Acquire);
-        // Ordering: R3 slot re-load, ordered after the copy by R2. Acquire
-        // pairs with C1 of a record that replaced ours: that writer's tail
-        // push (made before its reservation) must then be visible to the
-        // tail load below and to `resync`, or `resync` could see a stale
-        // tail behind the cursor and return a spurious Empty (loom model
-        // `reader_races_overwrite_of_its_record`).
-        let slot_again = self.slot(s).load(Ordering::Acquire);
+        // Ordering: R3 slot re-load, ordered after the copy by R2; Acquire
+        // pairs with the S1 of a record that replaced ours, so that record's
+        // tail push is visible to the tail load and to `resync`.
+        let again = self.slot_load(s as u32, Ordering::Acquire);
         // Ordering: R3 Relaxed tail re-load, ordered by R2 and the slot load.
         let (ts, _) = Self::unpack(self.tail.load(Ordering::Relaxed));
-        let ahead_of_tail = s.wrapping_sub(ts) & Self::SEQ_MASK;
+        let ahead_of_tail = (s as u32).wrapping_sub(ts) & Self::SEQ_MASK;
         let overwritten = ahead_of_tail >= 1 << (Self::SEQ_BITS - 1);
-        if slot_again != s || overwritten {
+        if again != slot || overwritten {
             return self.resync(cursor);
         }
         cursor.seq += 1;
-        cursor.pos = p.wrapping_add(HEADER_WORDS + payload_words(len as u32)) & Self::POS_MASK;
         Read::Record(Header {
-            seq: cursor.seq - 1,
+            seq: s,
             timestamp: (ts_lo as u64) | ((ts_hi as u64) << 32),
             level: Level::from_bits(level).unwrap_or(Level::Error),
             context,
@@ -632,44 +854,44 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     /// Moves a cursor that fell behind to the oldest record held.
     fn resync(&self, cursor: &mut Cursor) -> Read {
-        let Some((tail_seq, tp)) = self.tail_snapshot() else {
+        let Some((tail_seq, _)) = self.tail_snapshot() else {
             return Read::Empty;
         };
-        let delta = tail_seq.wrapping_sub(cursor.seq as u32) as i32;
-        if delta <= 0 {
+        let mask = (1u64 << Self::FULL_BITS) - 1;
+        let delta = tail_seq.wrapping_sub(cursor.seq) & mask;
+        if delta == 0 || delta >= 1 << (Self::FULL_BITS - 1) {
             return Read::Empty;
         }
-        cursor.seq += delta as u64;
-        cursor.pos = tp;
-        Read::Missed(delta as u64)
+        cursor.seq += delta;
+        Read::Missed(delta)
     }
 
-    /// The oldest record's full 32-bit sequence number and its position,
-    /// read consistently; `None` if the tail kept moving.
-    fn tail_snapshot(&self) -> Option<(u32, u32)> {
+    /// The oldest record's full sequence number and position, read
+    /// consistently; `None` if the tail kept moving.
+    fn tail_snapshot(&self) -> Option<(u64, u32)> {
         // Bounded: the tail only moves when writers make progress; if it
         // keeps moving, report nothing now and let the caller come back.
         for _ in 0..8 {
             // Ordering: Acquire; pairs with P2 so the slot load below sees
-            // at least the commit of the tail record's predecessor.
+            // at least the state the pusher saw.
             let tail = self.tail.load(Ordering::Acquire);
             let (ts, tp) = Self::unpack(tail);
-            // Ordering: Acquire; pairs with C1 (value only used as a number).
-            let slot = self.slot(ts).load(Ordering::Acquire);
+            // Ordering: Acquire; pairs with S1 (value only used as a number).
+            let w = Self::slot_unpack(self.slot_load(ts, Ordering::Acquire));
             // Ordering: Acquire re-check that the tail stood still meanwhile.
             if self.tail.load(Ordering::Acquire) != tail {
                 continue;
             }
-            // The slot holds the tail's seq (committed) or seq - SLOTS.
-            let tail_seq = if slot & Self::SEQ_MASK == ts {
-                slot
+            let known = Self::known_lap(ts);
+            let lap = if w.lap & Self::KNOWN_LAP_MASK == known {
+                w.lap
+            } else if w.lap.wrapping_add(1) & Self::KNOWN_LAP_MASK == known {
+                // Tail at the head: slot ts not claimed yet.
+                w.lap.wrapping_add(1) & Self::LAP_MASK
             } else {
-                slot.wrapping_add(SLOTS as u32)
-            };
-            if tail_seq & Self::SEQ_MASK != ts {
                 continue;
-            }
-            return Some((tail_seq, tp));
+            };
+            return Some((Self::full_seq(lap, ts), tp));
         }
         None
     }
@@ -677,9 +899,17 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Whether [`Ring::read`] at `cursor` would return something other than
     /// [`Read::Empty`] (a committed record, or records missed).
     pub fn has_unread(&self, cursor: &Cursor) -> bool {
-        // Ordering: Acquire; pairs with C1 (same as R1).
-        let slot = self.slot(cursor.seq as u32).load(Ordering::Acquire);
-        slot.wrapping_sub(cursor.seq as u32) as i32 >= 0
+        let mut c = *cursor;
+        for _ in 0..SLOTS {
+            // Ordering: Acquire; pairs with C1 (same as R1).
+            let w = Self::slot_unpack(self.slot_load(c.seq as u32, Ordering::Acquire));
+            match self.judge(c.seq, w) {
+                Judged::Empty => return false,
+                Judged::Lost => c.seq += 1,
+                Judged::Behind | Judged::Committed => return true,
+            }
+        }
+        false
     }
 
     /// If the cursor fell behind (its record was overwritten), moves it to
@@ -688,8 +918,8 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// loss in one notice before it prints again.
     pub fn skip_missed(&self, cursor: &mut Cursor) -> u64 {
         // Ordering: Acquire; pairs with C1 (same as R1).
-        let slot = self.slot(cursor.seq as u32).load(Ordering::Acquire);
-        if (slot.wrapping_sub(cursor.seq as u32) as i32) <= 0 {
+        let w = Self::slot_unpack(self.slot_load(cursor.seq as u32, Ordering::Acquire));
+        if !matches!(self.judge(cursor.seq, w), Judged::Behind) {
             return 0;
         }
         match self.resync(cursor) {
@@ -700,13 +930,8 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     /// A cursor at the oldest record still held.
     pub fn oldest(&self) -> Cursor {
-        // Straight from the tail: a cursor at 0 could not resync to a tail
-        // 2^31 or more records on (a long-running or recovered ring).
         match self.tail_snapshot() {
-            Some((seq, pos)) => Cursor {
-                seq: seq as u64,
-                pos,
-            },
+            Some((seq, _)) => Cursor { seq },
             None => Cursor::new(),
         }
     }
@@ -715,26 +940,24 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// only records stored from now on.
     pub fn newest(&self) -> Cursor {
         loop {
-            // Ordering: Acquire; pairs with H1 so the slot below is at least
-            // as new as the reservation of head - SLOTS.
+            // Ordering: Acquire; pairs with H2 so the slot below is at least
+            // as new as the claim of hs - 1.
             let head = self.head.load(Ordering::Acquire);
-            let (hs, hp) = Self::unpack(head);
+            let (hs, _) = Self::unpack(head);
             // Ordering: Relaxed; only a number.
-            let slot = self.slot(hs).load(Ordering::Relaxed);
+            let w = Self::slot_unpack(self.slot_load(hs, Ordering::Relaxed));
             // Ordering: Acquire re-check that the head stood still.
             if self.head.load(Ordering::Acquire) != head {
                 continue;
             }
-            // The slot holds hs - SLOTS (committed) or hs - 2*SLOTS.
-            let one = slot.wrapping_add(SLOTS as u32);
-            let seq = if one & Self::SEQ_MASK == hs {
-                one
+            let known = Self::known_lap(hs);
+            let lap = if w.lap & Self::KNOWN_LAP_MASK == known {
+                w.lap
             } else {
-                one.wrapping_add(SLOTS as u32)
+                w.lap.wrapping_add(1) & Self::LAP_MASK
             };
             return Cursor {
-                seq: seq as u64,
-                pos: hp,
+                seq: Self::full_seq(lap, hs),
             };
         }
     }
@@ -756,6 +979,14 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         }
         c
     }
+}
+
+/// A reader's verdict on one slot.
+enum Judged {
+    Empty,
+    Behind,
+    Lost,
+    Committed,
 }
 
 #[cfg(not(loom))]

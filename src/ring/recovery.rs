@@ -3,7 +3,7 @@
 //! The checks are documented on [`Recovery`], where rustdoc shows them.
 
 use super::record::{pack_meta, payload_words, unpack_meta, Flags, HEADER_WORDS};
-use super::{policy_word, Policy, Ring, MAGIC};
+use super::{policy_word, Policy, Ring, SlotWord, ABANDONED, COMMITTED, MAGIC, OVERTAKEN};
 use crate::sync::{AtomicU32, Ordering};
 use crate::Level;
 use core::mem::size_of;
@@ -24,13 +24,14 @@ use core::mem::size_of;
 /// 2. **indices**: head and tail must describe at most `WORDS` words and
 ///    `SLOTS` records, and the tail's slot must agree with the tail's
 ///    sequence number.
-/// 3. **every record** from tail to head: a valid level, a length that fits,
-///    the record ending inside the live words, and its slot showing it
-///    committed (kept, flagged [`Flags::PREVIOUS_BOOT`]) or still reserved
-///    (a writer the reset cut: kept, flagged [`Flags::INCOMPLETE`], because
-///    its size was recorded at reservation). The first record that fails
-///    ends the log there; it and everything after it are discarded and
-///    counted.
+/// 3. **every record** from tail to head: its slot showing the lap of its
+///    sequence number and an extent inside the live words, a valid level
+///    and a length that fits the extent, and the slot showing it committed
+///    (kept, flagged [`Flags::PREVIOUS_BOOT`]) or still reserved (a writer
+///    the reset cut: kept, flagged [`Flags::INCOMPLETE`], because its size
+///    was recorded at reservation). An overtaken record stays lost (its
+///    writer is gone, and so is its pin). The first record that fails ends
+///    the log there; it and everything after it are discarded and counted.
 ///
 /// Whatever the memory holds, recovery ends with a ring that satisfies every
 /// invariant the writers and readers rely on, in at most `SLOTS` steps.
@@ -72,7 +73,7 @@ pub struct Recovery {
 
 impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Size of the ring's memory in 32-bit words.
-    pub const IMAGE_WORDS: usize = 8 + SLOTS + WORDS;
+    pub const IMAGE_WORDS: usize = 9 + super::PINS + SLOTS + WORDS;
 
     const WORDS_ONLY: () = assert!(
         size_of::<Self>() == Self::IMAGE_WORDS * 4,
@@ -131,60 +132,53 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             && self.geometry.load(r) == Self::GEOMETRY
             && used_words <= WORDS as u32
             && used_slots <= SLOTS as u32;
-        // The tail's full 32-bit number: its slot shows it, or it minus SLOTS.
-        let q = self.slot(ts).load(r);
-        let tail_seq = if q & Self::SEQ_MASK == ts {
-            q
-        } else {
-            q.wrapping_add(SLOTS as u32)
-        };
-        if !shaped || tail_seq & Self::SEQ_MASK != ts {
+        let tail_seq = self.recovered_tail_seq(ts, used_slots);
+        let Some(tail_seq) = tail_seq.filter(|_| shaped) else {
             self.reset(policy);
             return Recovery {
                 fresh: true,
                 discarded: if shaped { used_slots } else { 0 },
                 ..Recovery::default()
             };
-        }
+        };
         let mut report = Recovery::default();
         let mut pos = tp;
         let mut kept_slots = used_slots;
         for k in 0..used_slots {
-            let seq = tail_seq.wrapping_add(k);
-            let slot = self.slot(seq).load(r);
-            let (len, level, flags, context) = unpack_meta(self.word(pos).load(r));
-            let words = HEADER_WORDS + payload_words(len as u32);
-            let offset = pos.wrapping_sub(tp) & Self::POS_MASK;
-            let committed = slot == seq;
-            let reserved = slot == seq.wrapping_sub(SLOTS as u32);
-            let level = Level::from_bits(level);
-            let holds = level.is_some()
-                && len as usize <= Self::MAX_PAYLOAD
-                && offset + words <= used_words
-                && (committed || reserved);
-            let Some(level) = level.filter(|_| holds) else {
-                kept_slots = k;
-                break;
-            };
-            let mut flags = flags.with(Flags::PREVIOUS_BOOT);
-            if committed {
-                report.kept += 1;
-            } else {
-                flags = flags.with(Flags::INCOMPLETE);
-                report.incomplete += 1;
-                self.slot(seq).store(seq, r);
+            let seq = tail_seq.wrapping_add(k as u64);
+            match self.recover_record(
+                seq,
+                pos,
+                used_words - (pos.wrapping_sub(tp) & Self::POS_MASK),
+            ) {
+                Some((end, outcome)) => {
+                    match outcome {
+                        Kept::Committed => report.kept += 1,
+                        Kept::Incomplete => report.incomplete += 1,
+                        Kept::Lost => {}
+                    }
+                    pos = end;
+                }
+                None => {
+                    kept_slots = k;
+                    break;
+                }
             }
-            self.word(pos)
-                .store(pack_meta(len, level, flags, context), r);
-            pos = pos.wrapping_add(words) & Self::POS_MASK;
         }
-        // Every slot past the last kept record goes back to "not committed"
-        // for the next writers: the discarded records' slots, and the free
-        // ones, which the old RAM may hold anything in (a writer or reader
-        // at the head trusts them).
+        // Every slot past the last kept record shows the lap before its next
+        // sequence number (unclaimed): the discarded records' slots, and the
+        // free ones, which the old RAM may hold anything in.
         for j in kept_slots..SLOTS as u32 {
-            let seq = tail_seq.wrapping_add(j);
-            self.slot(seq).store(seq.wrapping_sub(SLOTS as u32), r);
+            let seq = tail_seq.wrapping_add(j as u64);
+            let lap = ((seq >> Self::LOG_SLOTS) as u32).wrapping_sub(1);
+            self.slot_store_boot(
+                seq as u32,
+                SlotWord {
+                    state: ABANDONED,
+                    lap,
+                    end: 0,
+                },
+            );
         }
         if kept_slots < used_slots || pos != hp {
             // End the log at the first record that did not hold together.
@@ -192,11 +186,93 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             self.head
                 .store(Self::pack(ts.wrapping_add(kept_slots), pos), r);
         }
+        self.clear_counters(policy);
+        report
+    }
+
+    /// The tail's full sequence number, if its slot agrees with the tail.
+    fn recovered_tail_seq(&self, ts: u32, used_slots: u32) -> Option<u64> {
+        let w = Self::slot_unpack(self.slot_load(ts, Ordering::Relaxed));
+        let known = Self::known_lap(ts);
+        if w.lap & Self::KNOWN_LAP_MASK == known && used_slots > 0 {
+            Some(Self::full_seq(w.lap, ts))
+        } else if w.lap.wrapping_add(1) & Self::KNOWN_LAP_MASK == known && used_slots == 0 {
+            Some(Self::full_seq(w.lap.wrapping_add(1) & Self::LAP_MASK, ts))
+        } else {
+            None
+        }
+    }
+
+    /// Checks and repairs record `seq` whose extent starts at `pos`, with
+    /// `room` live words left; its extent end and what became of it, or
+    /// `None` if it does not hold together.
+    fn recover_record(&self, seq: u64, pos: u32, room: u32) -> Option<(u32, Kept)> {
+        let r = Ordering::Relaxed;
+        let lap = ((seq >> Self::LOG_SLOTS) as u32) & Self::LAP_MASK;
+        let w = Self::slot_unpack(self.slot_load(seq as u32, r));
+        let extent = w.end.wrapping_sub(pos) & Self::POS_MASK;
+        if w.lap != lap || extent > room || extent < HEADER_WORDS {
+            return None;
+        }
+        if matches!(w.state, OVERTAKEN | ABANDONED) {
+            // Its writer is gone with the reset: nothing to keep, no pin.
+            self.slot_store_boot(
+                seq as u32,
+                SlotWord {
+                    state: ABANDONED,
+                    ..w
+                },
+            );
+            return Some((w.end, Kept::Lost));
+        }
+        let meta_at = w.end.wrapping_sub(1);
+        let (len, level, flags, context) = unpack_meta(self.word(meta_at).load(r));
+        let level = Level::from_bits(level)?;
+        let words = HEADER_WORDS + payload_words(len as u32);
+        if len as usize > Self::MAX_PAYLOAD || words > extent {
+            return None;
+        }
+        let mut flags = flags.with(Flags::PREVIOUS_BOOT);
+        let kept = if w.state == COMMITTED {
+            Kept::Committed
+        } else {
+            flags = flags.with(Flags::INCOMPLETE);
+            self.slot_store_boot(
+                seq as u32,
+                SlotWord {
+                    state: COMMITTED,
+                    ..w
+                },
+            );
+            Kept::Incomplete
+        };
+        self.word(meta_at)
+            .store(pack_meta(len, level, flags, context), r);
+        Some((w.end, kept))
+    }
+
+    /// Boot-time store of a slot word (one context, Relaxed).
+    fn slot_store_boot(&self, index: u32, w: SlotWord) {
+        // Ordering: Relaxed; boot time, one context.
+        self.slots[index as usize & (SLOTS - 1)].store(
+            Self::slot_pack(w).wrapping_sub(Self::SLOT_INITIAL),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Counters and pins start fresh; the policy is kept.
+    fn clear_counters(&self, policy: u32) {
+        // Ordering (all of this function): Relaxed; boot time, one context.
+        let r = Ordering::Relaxed;
         self.lost_busy.store(0, r);
         self.lost_full.store(0, r);
         self.lost_contention.store(0, r);
+        self.lost_overtaken.store(0, r);
+        for p in &self.pins {
+            // The writers that pinned words are gone with the reset.
+            p.store(0, r);
+        }
         self.policy.store(policy, r);
-        report
     }
 
     /// Empties the ring (boot-time: no other context may use it).
@@ -207,12 +283,9 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         self.geometry.store(Self::GEOMETRY, r);
         self.head.store(0, r);
         self.tail.store(0, r);
-        self.lost_busy.store(0, r);
-        self.lost_full.store(0, r);
-        self.lost_contention.store(0, r);
-        self.policy.store(policy, r);
+        self.clear_counters(policy);
         for s in &self.slots {
-            // 0 is "not committed" for every slot (see `Slot`).
+            // 0 is SLOT_INITIAL: unclaimed, previous lap.
             s.store(0, r);
         }
         for w in &self.data {
@@ -253,6 +326,13 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         }
         ring.recover()
     }
+}
+
+/// What recovery made of one record.
+enum Kept {
+    Committed,
+    Incomplete,
+    Lost,
 }
 
 #[cfg(test)]
@@ -375,9 +455,9 @@ mod tests {
             a.write(RecordMeta::new(Level::Info), &[i; 4]).unwrap();
         }
         let mut image = image_of(&a);
-        // Third record's meta word: an invalid level.
-        let data0 = 8 + 8; // header words + slots
-        let third = data0 + 2 * 4;
+        // Third record's meta word (the last of its 4 words): an invalid level.
+        let data0 = 9 + crate::ring::PINS + 8; // header words + pins + slots
+        let third = data0 + 2 * 4 + 3;
         image[third] = (image[third] & !(0x7 << 16)) | (7 << 16);
         let b = R::new();
         b.load_image(&image);

@@ -8,7 +8,7 @@
 //! let ring: Ring<64, 8> = Ring::new();
 //! let mut grant = ring.reserve(5, RecordMeta::new(Level::Warn)).unwrap();
 //! write!(grant, "{}", 12345).unwrap();   // exactly the 5 reserved bytes
-//! grant.commit();
+//! grant.commit().unwrap();
 //!
 //! let mut buf = [0u8; 16];
 //! let Read::Record(h) = ring.read(&mut Cursor::new(), &mut buf) else { panic!() };
@@ -17,7 +17,7 @@
 //! ```
 
 use super::record::{pack_meta, Flags, RecordMeta, HEADER_WORDS};
-use super::Ring;
+use super::{Dropped, Ring, SlotWord, COMMITTED, RESERVED};
 use crate::sync::Ordering;
 
 /// Room reserved in a [`Ring`] for one record. Fill it with [`Grant::write`]
@@ -28,8 +28,14 @@ use crate::sync::Ordering;
 /// [`Flags::TRUNCATED`]; reserved bytes never written read as zero.
 pub struct Grant<'a, const WORDS: usize, const SLOTS: usize> {
     ring: &'a Ring<WORDS, SLOTS>,
-    seq: u32,
-    pos: u32,
+    /// Slot index (head sequence number) and lap of the claim.
+    index: u32,
+    lap: u32,
+    /// Extent `[from, end)`; the record's words are its last ones.
+    from: u32,
+    end: u32,
+    /// First payload word.
+    begin: u32,
     len: u16,
     written: u32,
     /// Bytes of the current partial word, little-endian.
@@ -39,18 +45,32 @@ pub struct Grant<'a, const WORDS: usize, const SLOTS: usize> {
 }
 
 impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
+    /// A grant for claimed slot `index` at `lap` with extent `[from, end)`.
+    /// Stores the meta word at once (and again at commit, with the final
+    /// flags): if a reset cuts this record, recovery still knows its size.
     #[inline]
     pub(super) fn new(
         ring: &'a Ring<WORDS, SLOTS>,
-        seq: u32,
-        pos: u32,
+        index: u32,
+        lap: u32,
+        from: u32,
+        end: u32,
         len: u16,
         meta: RecordMeta,
     ) -> Self {
+        let begin = end.wrapping_sub(HEADER_WORDS + (len as u32).div_ceil(4));
+        // Ordering: Relaxed; published by C1, ordered after W2.
+        ring.word(end.wrapping_sub(1)).store(
+            pack_meta(len, meta.level, meta.flags, meta.context),
+            Ordering::Relaxed,
+        );
         Grant {
             ring,
-            seq,
-            pos,
+            index,
+            lap,
+            from,
+            end,
+            begin,
             len,
             written: 0,
             acc: 0,
@@ -69,9 +89,10 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
         self.written as usize
     }
 
-    /// Low 32 bits of this record's sequence number.
-    pub fn seq(&self) -> u32 {
-        self.seq
+    /// This record's sequence number (exact modulo `2^(LAP_BITS + log2
+    /// SLOTS)`, see the ring's Limits).
+    pub fn seq(&self) -> u64 {
+        Ring::<WORDS, SLOTS>::full_seq(self.lap, self.index)
     }
 
     #[inline]
@@ -79,7 +100,7 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
         // Ordering: Relaxed; published by the commit store C1 and ordered
         // after the reservation by the W2 fence in `Ring::reserve`.
         self.ring
-            .word(self.pos.wrapping_add(HEADER_WORDS + index))
+            .word(self.begin.wrapping_add(index))
             .store(value, Ordering::Relaxed);
     }
 
@@ -141,17 +162,18 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
         self.written = bytes.len() as u32;
     }
 
-    /// Publishes the record; returns the low 32 bits of its sequence number.
+    /// Publishes the record; returns its sequence number, or
+    /// [`Dropped::Overtaken`] if the ring lapped it while this grant was
+    /// held (the record is lost, counted once; nothing of it is published).
     #[inline]
-    pub fn commit(mut self) -> u32 {
-        self.finish();
-        self.seq
+    pub fn commit(mut self) -> Result<u64, Dropped> {
+        self.finish()
     }
 
     #[inline]
-    fn finish(&mut self) {
+    fn finish(&mut self) -> Result<u64, Dropped> {
         if self.done {
-            return;
+            return Ok(self.seq());
         }
         self.done = true;
         // Flush the partial word, then zero every reserved word never written
@@ -172,22 +194,44 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
             self.meta.flags,
             self.meta.context,
         );
-        let ring = self.ring;
-        // Ordering: Relaxed header words; published by C1 below.
-        ring.word(self.pos).store(meta, Ordering::Relaxed);
-        ring.word(self.pos.wrapping_add(1))
+        let (ring, end) = (self.ring, self.end);
+        // Ordering: Relaxed trailer words; published by C1 below.
+        ring.word(end.wrapping_sub(3))
             .store(self.meta.timestamp as u32, Ordering::Relaxed);
-        ring.word(self.pos.wrapping_add(2))
+        ring.word(end.wrapping_sub(2))
             .store((self.meta.timestamp >> 32) as u32, Ordering::Relaxed);
+        ring.word(end.wrapping_sub(1))
+            .store(meta, Ordering::Relaxed);
+        let reserved = SlotWord {
+            state: RESERVED,
+            lap: self.lap,
+            end,
+        };
+        let committed = SlotWord {
+            state: COMMITTED,
+            ..reserved
+        };
         // Ordering: C1 Release; pairs with R1 (readers) and P1 (tail pushers):
-        // whoever sees this sequence number in the slot sees every word above.
-        ring.slot(self.seq).store(self.seq, Ordering::Release);
+        // whoever sees COMMITTED in the slot sees every word above. Races the
+        // overtake O1 on this one word.
+        match ring.slot_cas(
+            self.index,
+            Ring::<WORDS, SLOTS>::slot_pack(reserved),
+            Ring::<WORDS, SLOTS>::slot_pack(committed),
+            Ordering::Release,
+        ) {
+            Ok(_) => Ok(self.seq()),
+            Err(_) => {
+                ring.abandon(self.index, self.lap, self.from, end);
+                Err(Dropped::Overtaken)
+            }
+        }
     }
 }
 
 impl<const WORDS: usize, const SLOTS: usize> Drop for Grant<'_, WORDS, SLOTS> {
     fn drop(&mut self) {
-        self.finish();
+        let _ = self.finish();
     }
 }
 

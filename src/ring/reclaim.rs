@@ -1,0 +1,231 @@
+//! Freeing the oldest record, overtaking a stalled one, and the pin table
+//! that keeps a late writer's words out of everyone else's way.
+//!
+//! The protocol and its ordering pairs (P1, P2, O1–O3, K1, C2, C3) are
+//! described in the [ring module documentation](super).
+
+use super::{Dropped, Ring, SlotWord, ABANDONED, COMMITTED, OVERTAKEN, PINS, RESERVED};
+use crate::sync::Ordering;
+
+/// What the tail push found at the oldest record.
+enum Oldest {
+    /// Free it: move the tail to its extent end.
+    Free { end: u32 },
+    /// Its writer may still store into it: pin it, then free it.
+    Pin { word: u32, end: u32 },
+    /// The snapshot was stale (someone else moved the tail): retry.
+    Stale,
+    /// Nothing to free: the tail is at the head.
+    Nothing,
+}
+
+impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
+    /// Frees the record at `tail` (or finds that someone else did).
+    /// `Err(Busy)` when the only way to make room would need a pin word and
+    /// none is free, or the ring holds nothing left to free.
+    pub(super) fn push_tail(&self, tail: u32) -> Result<(), Dropped> {
+        let (ts, tp) = Self::unpack(tail);
+        let end = match self.oldest_state(ts) {
+            Oldest::Stale => return Ok(()),
+            Oldest::Nothing => return Err(Dropped::Busy),
+            Oldest::Free { end } => end,
+            Oldest::Pin { word, end } => {
+                if !self.pin(ts, word, tp, end)? {
+                    return Ok(()); // the writer finished meanwhile: look again
+                }
+                end
+            }
+        };
+        let next = Self::pack(ts.wrapping_add(1), end);
+        // Ordering: P2 AcqRel; Release publishes "record ts freed" (and any
+        // pin made for it) to writers (W1) and readers (R3). Failure means
+        // someone else pushed: fine.
+        let _ = self
+            .tail
+            .compare_exchange(tail, next, Ordering::AcqRel, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Looks at the oldest record `ts` and overtakes it if still reserved.
+    fn oldest_state(&self, ts: u32) -> Oldest {
+        // Ordering: P1 Acquire; pairs with C1/C2 so the record's trailer and
+        // the late writer's stores are visible before we free its words.
+        let mut v = self.slot_load(ts, Ordering::Acquire);
+        loop {
+            let w = Self::slot_unpack(v);
+            let known = Self::known_lap(ts);
+            if w.lap & Self::KNOWN_LAP_MASK != known {
+                return if w.lap.wrapping_add(1) & Self::KNOWN_LAP_MASK == known {
+                    Oldest::Nothing
+                } else {
+                    Oldest::Stale
+                };
+            }
+            match w.state {
+                COMMITTED | ABANDONED => return Oldest::Free { end: w.end },
+                OVERTAKEN => {
+                    return Oldest::Pin {
+                        word: v,
+                        end: w.end,
+                    }
+                }
+                _ => {}
+            }
+            let overtaken = Self::slot_pack(SlotWord {
+                state: OVERTAKEN,
+                ..w
+            });
+            // Ordering: O1 AcqRel; races the writer's commit C1 on this one
+            // word: exactly one of the two wins.
+            match self.slot_cas(ts, v, overtaken, Ordering::AcqRel) {
+                Ok(_) => {
+                    self.count_lost(Dropped::Overtaken);
+                    v = overtaken;
+                }
+                Err(now) => v = now,
+            }
+        }
+    }
+
+    /// Pins `[tp, end)` for the late writer of overtaken record `ts` (slot
+    /// word `word`). `Ok(true)`: pinned, free the record. `Ok(false)`: the
+    /// writer finished meanwhile (no pin needed). `Err(Busy)`: no pin word.
+    fn pin(&self, ts: u32, word: u32, tp: u32, end: u32) -> Result<bool, Dropped> {
+        let region = pin_word(tp, end);
+        let Some(i) = self.claim_pin(region) else {
+            return Err(Dropped::Busy);
+        };
+        // Ordering: O3 AcqRel RMW on the slot (it stores what it reads);
+        // pairs with the late writer's C2: if ours comes first, its pin scan
+        // (after C2) sees our pin; if C2 comes first we see ABANDONED here.
+        let now = self.slot_cas(ts, word, word, Ordering::AcqRel);
+        if now.is_ok() {
+            return Ok(true);
+        }
+        self.unpin(i, region);
+        Ok(false)
+    }
+
+    /// Claims a free pin word for `region`; its index, or `None` if all are
+    /// taken.
+    fn claim_pin(&self, region: u32) -> Option<usize> {
+        for (i, p) in self.pins.iter().enumerate() {
+            // Ordering: O2 AcqRel; Release publishes the pin to writers whose
+            // K1 load sees it (it is sequenced before our tail push P2).
+            if p.compare_exchange(0, region, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    fn unpin(&self, i: usize, region: u32) {
+        // Ordering: C3 Release; pairs with K1: whoever sees the word free
+        // again sees everything before this (the late writer's last stores).
+        let _ = self.pins[i].compare_exchange(region, 0, Ordering::Release, Ordering::Relaxed);
+    }
+
+    /// The late writer of overtaken record (`index`, `lap`) with extent
+    /// `[from, end)`: marks it abandoned (C2), then clears every pin of its
+    /// extent (C3). Called after its last store into the extent.
+    pub(super) fn abandon(&self, index: u32, lap: u32, from: u32, end: u32) {
+        let w = SlotWord {
+            state: OVERTAKEN,
+            lap,
+            end,
+        };
+        let abandoned = SlotWord {
+            state: ABANDONED,
+            ..w
+        };
+        // Ordering: C2 AcqRel; Release publishes our stores to a pusher that
+        // frees the record as ABANDONED (P1); pairs with O3 (see `pin`).
+        // Failing means the slot moved on: the tail passed us with a pin.
+        let _ = self.slot_cas(
+            index,
+            Self::slot_pack(w),
+            Self::slot_pack(abandoned),
+            Ordering::AcqRel,
+        );
+        let region = pin_word(from, end);
+        for i in 0..PINS {
+            self.unpin(i, region);
+        }
+    }
+
+    /// Where a reservation of `need` words starting at `hp` may go: `hp`,
+    /// or past pinned words it would overlap. Pins are disjoint, so after
+    /// at most PINS moves the place is clear.
+    #[inline]
+    pub(super) fn skip_pins(&self, hp: u32, need: u32) -> u32 {
+        let mut start = 0u32; // distance from hp
+        for _ in 0..=PINS {
+            let mut moved = false;
+            for p in &self.pins {
+                // Ordering: K1 Acquire; pairs with O2 (pin made before the
+                // tail push we saw through W1) and C3 (a cleared pin: the
+                // late writer's stores happen before ours).
+                let v = p.load(Ordering::Acquire);
+                if v == 0 {
+                    continue;
+                }
+                let (from, to) = pin_parts(v);
+                // Distance in words of the ring (mod WORDS): the head meets
+                // the same words again one lap (WORDS positions) later.
+                let a = from.wrapping_sub(hp) & (WORDS as u32 - 1);
+                let len = to.wrapping_sub(from) & Self::POS_MASK;
+                if a < start + need && start < a + len {
+                    start = a + len;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        hp.wrapping_add(start) & Self::POS_MASK
+    }
+
+    /// For a panic flush on a single core: every record still reserved
+    /// belongs to a writer that will never run again. Overtakes them all
+    /// (counted) so readers step over them instead of waiting. Bounded by
+    /// the records held.
+    pub(crate) fn overtake_unfinished(&self) {
+        // Ordering: Acquire; pairs with P2/H2 (a snapshot to walk).
+        let (ts, _) = Self::unpack(self.tail.load(Ordering::Acquire));
+        // Ordering: Acquire; as above.
+        let (hs, _) = Self::unpack(self.head.load(Ordering::Acquire));
+        let n = (hs.wrapping_sub(ts) & Self::SEQ_MASK).min(SLOTS as u32);
+        for k in 0..n {
+            let s = ts.wrapping_add(k);
+            // Ordering: Acquire; pairs with S1.
+            let v = self.slot_load(s, Ordering::Acquire);
+            let w = Self::slot_unpack(v);
+            if w.state != RESERVED || w.lap & Self::KNOWN_LAP_MASK != Self::known_lap(s) {
+                continue;
+            }
+            let o = Self::slot_pack(SlotWord {
+                state: OVERTAKEN,
+                ..w
+            });
+            // Ordering: O1 AcqRel; as in `oldest_state`.
+            if self.slot_cas(s, v, o, Ordering::AcqRel).is_ok() {
+                self.count_lost(Dropped::Overtaken);
+            }
+        }
+    }
+}
+
+/// A pin word: extent `[from, to)` as two 16-bit positions (never 0: an
+/// extent is at least one trailer long, so `from != to`).
+#[inline]
+const fn pin_word(from: u32, to: u32) -> u32 {
+    ((from & 0xffff) << 16) | (to & 0xffff)
+}
+
+#[inline]
+const fn pin_parts(v: u32) -> (u32, u32) {
+    (v >> 16, v & 0xffff)
+}
