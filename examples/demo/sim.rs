@@ -86,7 +86,10 @@ impl ConsoleReport {
     /// Records this console never printed: overwritten before it got to
     /// them, failed, or never stored.
     pub fn dropped(&self) -> u64 {
-        self.stats.missed as u64 + self.stats.failed as u64 + self.stats.writer_lost as u64
+        self.stats.missed as u64
+            + self.stats.skipped as u64
+            + self.stats.failed as u64
+            + self.stats.writer_lost as u64
     }
     /// printed + filtered + dropped = produced (I2).
     pub fn balanced(&self) -> bool {
@@ -396,7 +399,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
                     produced.load(Ordering::Relaxed),
                     f.printed,
                     u.printed,
-                    u.missed + u.writer_lost,
+                    u.missed + u.skipped + u.writer_lost,
                 );
                 let _ = std::io::stdout().flush();
             }

@@ -540,6 +540,11 @@ fn config_from(inp: &mut Input) -> Config {
             1 => 1000,
             _ => 1_000_000,
         }),
+        keep_level: match inp.byte() % 3 {
+            0 => Level::Error,
+            1 => Level::Warn,
+            _ => Level::Info,
+        },
     }
 }
 

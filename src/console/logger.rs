@@ -3,20 +3,16 @@
 //! See the [console module](super) for the rules this code enforces.
 
 use super::context::{Caller, Platform, Priority};
+use super::emit::{self, Step, StepCtx};
 use super::lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
-use super::render::{render_line, render_notice, LineFormat, SinkOut, REPLAY_MARKER};
-use super::state::{Console, ConsoleStats, Unit};
-use crate::ring::{Read, RecordMeta, Ring};
-use crate::sinks::{RecordFormat, Sink, SinkError};
+use super::render::LineFormat;
+use super::state::{Console, ConsoleStats};
+use crate::ring::{RecordMeta, Ring};
+use crate::sinks::Sink;
 use crate::sync::{spin_hint, AtomicU32, AtomicU8, Ordering};
 use crate::{Level, LevelFilter};
 use core::fmt::{self, Write as _};
 use core::marker::PhantomData;
-
-/// Largest payload a console prints in full; longer records are printed cut
-/// with a `[+N bytes]` note (binary frames longer than this are dropped and
-/// counted). Each console holds one record of this size while printing it.
-pub const LINE_MAX: usize = 256;
 
 /// How much printing one call may do before it leaves the rest to the
 /// printer context (I5). A zero field means "no limit" except `records`,
@@ -90,6 +86,10 @@ pub struct Config {
     pub panic_spins: u32,
     /// Text line layout.
     pub line: LineFormat,
+    /// Under overload (a console that cannot keep up while the ring
+    /// overwrites), records at this severity or above go ahead of lower
+    /// ones, which are skipped (counted, announced). Default: WARN.
+    pub keep_level: Level,
 }
 
 impl Config {
@@ -105,6 +105,7 @@ impl Config {
         emergency_spins: 100_000,
         panic_spins: 1_000_000,
         line: LineFormat::DEFAULT,
+        keep_level: Level::Warn,
     };
 }
 
@@ -118,10 +119,10 @@ impl Default for Config {
 /// for the default configuration, so a `static` logger (ring included)
 /// lands in `.bss` instead of costing its size again in flash (`.data`).
 #[derive(Clone, Copy)]
-struct StoredConfig([u32; 13]);
+struct StoredConfig([u32; 14]);
 
 impl StoredConfig {
-    const fn words(c: &Config) -> [u32; 13] {
+    const fn words(c: &Config) -> [u32; 14] {
         let flags = c.direct_print as u32
             | (c.handoff_to_irq as u32) << 1
             | (c.printer_takeover as u32) << 2
@@ -142,6 +143,7 @@ impl StoredConfig {
             c.emergency_spins,
             c.panic_spins,
             c.line.ticks_per_second,
+            c.keep_level as u32,
         ]
     }
 
@@ -158,7 +160,7 @@ impl StoredConfig {
     #[inline]
     fn get(&self) -> Config {
         let d = Self::words(&Config::DEFAULT);
-        let w: [u32; 13] = core::array::from_fn(|i| self.0[i] ^ d[i]);
+        let w: [u32; 14] = core::array::from_fn(|i| self.0[i] ^ d[i]);
         let budget = |i: usize| Budget {
             records: w[i],
             bytes: w[i + 1],
@@ -179,6 +181,7 @@ impl StoredConfig {
                 context: w[8] & 32 != 0,
                 ticks_per_second: w[12],
             },
+            keep_level: Level::from_bits(w[13] as u8).unwrap_or(Level::Warn),
         }
     }
 }
@@ -234,15 +237,6 @@ enum Mode {
     Panic,
 }
 
-enum Step {
-    /// One unit done (record printed, skipped, announced, or lost).
-    Progress { bytes: u32 },
-    /// Nothing to do on this console.
-    Idle,
-    /// Would block, or a thread-only sink in interrupt context.
-    Stuck { deferred: bool },
-}
-
 enum Outcome {
     Done { blocked: bool },
     Exhausted,
@@ -251,6 +245,20 @@ enum Outcome {
 }
 
 /// The logger. See the [console module](super) for an example.
+///
+/// The console lock is not reachable from outside the crate: owning it
+/// could put two contexts into one sink (I4), and a hostile takeover exists
+/// only inside the `unsafe` [`Logger::panic_flush`]. Neither of these
+/// compiles:
+///
+/// ```compile_fail,E0599
+/// use logbuf::console::{Caller, Config, Logger, StdThreads};
+/// static LOG: Logger<StdThreads, 256, 16, 1> = Logger::new(Config::DEFAULT);
+/// let _ = LOG.lock().hostile_takeover(Caller::thread(0, 0));
+/// ```
+/// ```compile_fail,E0603
+/// use logbuf::console::ConsoleLock;
+/// ```
 pub struct Logger<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize> {
     ring: Ring<WORDS, SLOTS>,
     lock: ConsoleLock,
@@ -402,19 +410,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         &self.ring
     }
 
-    /// The console lock, for the loom models only. Outside the crate the
-    /// lock cannot be reached: owning it could put two contexts into one
-    /// sink (I4), and a hostile takeover exists only inside the `unsafe`
-    /// [`Logger::panic_flush`].
-    ///
-    /// ```compile_fail,E0599
-    /// use logbuf::console::{Caller, Config, Logger, StdThreads};
-    /// static LOG: Logger<StdThreads, 256, 16, 1> = Logger::new(Config::DEFAULT);
-    /// let _ = LOG.lock().hostile_takeover(Caller::thread(0, 0));
-    /// ```
-    /// ```compile_fail,E0603
-    /// use logbuf::console::ConsoleLock;
-    /// ```
+    /// The console lock, for the loom models only (see the type's docs: it
+    /// cannot be reached from outside the crate).
     #[cfg(all(test, loom))]
     pub(crate) fn lock(&self) -> &ConsoleLock {
         &self.lock
@@ -836,7 +833,14 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 if self.lock.enter_unsafe(&owner).is_err() {
                     return (Outcome::Lost, steps);
                 }
-                let step = self.console_step(console, any_context_only, spins);
+                let cx = StepCtx {
+                    any_context_only,
+                    spins,
+                    now: P::now(),
+                    line: self.config().line,
+                    keep: self.config().keep_level,
+                };
+                let step = emit::step(&self.ring, console, &cx);
                 match self.lock.exit_unsafe(&owner) {
                     Boundary::Continue => {}
                     Boundary::HandedOff => {
@@ -891,180 +895,5 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 Release::Recheck => continue,
             }
         }
-    }
-
-    /// One unit of work on one console. Called only by the lock owner inside
-    /// a record (between `enter_unsafe` and `exit_unsafe`).
-    fn console_step(&self, console: &Console, any_context_only: bool, spins: u32) -> Step {
-        if console.is_disabled() {
-            return Step::Idle;
-        }
-        console.with(|sink, st| {
-            let Some(sink) = sink else { return Step::Idle };
-            let format = sink.format();
-            if any_context_only && !sink.any_context() {
-                let work = self.ring.has_unread(&st.cursor) || st.unannounced > 0;
-                return if work {
-                    Step::Stuck { deferred: true }
-                } else {
-                    Step::Idle
-                };
-            }
-            // Records writers could not store are announced by every console.
-            let lost = self.ring.lost().unstored();
-            let new_lost = lost.wrapping_sub(st.lost_seen);
-            if new_lost != 0 {
-                st.lost_seen = lost;
-                st.unannounced += new_lost as u64;
-                console.count_writer_lost(new_lost);
-            }
-            if st.replay {
-                st.replay = false;
-                if st.offset != 0 || console.in_write() {
-                    let mut out = SinkOut::new(&mut **sink, 0, spins);
-                    let _ = out.write_str(REPLAY_MARKER).and_then(|_| out.flush());
-                    // The held record (if any) is printed again in full.
-                    st.offset = 0;
-                    console.set_in_write(false);
-                    if st.held.is_none() {
-                        st.unit = Unit::None;
-                    }
-                }
-            }
-            // 1. A dropped-messages notice comes before the next record.
-            if st.unannounced > 0 && st.unit != Unit::Record {
-                // A notice not started yet covers everything lost so far.
-                if st.unit == Unit::None || st.offset == 0 {
-                    let missed = self.ring.skip_missed(&mut st.cursor);
-                    if missed != 0 {
-                        st.unannounced += missed;
-                        console.count_missed(missed);
-                    }
-                    st.unit = Unit::Notice {
-                        count: st.unannounced,
-                        ts: P::now(),
-                    };
-                }
-                let (count, ts) = match st.unit {
-                    Unit::Notice { count, ts } => (count, ts),
-                    _ => (st.unannounced, 0),
-                };
-                let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
-                console.set_in_write(true);
-                // Frame consoles (defmt) have no text notices: the count is
-                // in the console's statistics only.
-                let r = if format == RecordFormat::Lines {
-                    render_notice(&self.config().line, ts, count, &mut out)
-                        .and_then(|_| out.flush())
-                } else {
-                    Ok(())
-                };
-                console.set_in_write(false);
-                let (sent, stopped, progress) = (out.sent, out.stopped, out.progress());
-                return match (r, stopped) {
-                    (Ok(()), _) => {
-                        st.unannounced -= count;
-                        st.unit = Unit::None;
-                        st.offset = 0;
-                        console.count_announced(count);
-                        Step::Progress { bytes: sent as u32 }
-                    }
-                    (Err(_), Some(SinkError::Failed)) => {
-                        // Keep the count; try the notice again later.
-                        st.offset = 0;
-                        st.unit = Unit::None;
-                        Step::Stuck { deferred: false }
-                    }
-                    (Err(_), _) => {
-                        st.offset = progress as u32;
-                        Step::Stuck { deferred: false }
-                    }
-                };
-            }
-            // 2. The next record, read into this console's own copy: a
-            // record whose output is under way is always finished, even if
-            // the ring overwrites it meanwhile (a slow console under load
-            // would otherwise restart on the oldest record, the next one to
-            // go, and never complete a line).
-            if st.held.is_none() {
-                let mut cursor = st.cursor;
-                match self.ring.read(&mut cursor, &mut st.buf) {
-                    Read::Empty => {
-                        if st.dirty {
-                            // Idle: push the sink's own buffer out.
-                            match sink.flush() {
-                                Err(SinkError::WouldBlock) => {}
-                                _ => st.dirty = false,
-                            }
-                        }
-                        return Step::Idle;
-                    }
-                    Read::Missed(n) => {
-                        st.cursor = cursor;
-                        st.unannounced += n;
-                        console.count_missed(n);
-                        return Step::Progress { bytes: 0 };
-                    }
-                    Read::Record(h) => {
-                        st.cursor = cursor;
-                        let binary = h.flags.contains(crate::ring::Flags::BINARY);
-                        let allowed = console.filter().allows(h.level);
-                        if format == RecordFormat::Frames
-                            && binary
-                            && allowed
-                            && h.len as usize > LINE_MAX
-                        {
-                            // A cut frame would corrupt the stream: drop it,
-                            // counted and announced.
-                            st.unannounced += 1;
-                            console.count_failed();
-                            return Step::Progress { bytes: 0 };
-                        }
-                        if !allowed || (format == RecordFormat::Frames && !binary) {
-                            console.count_filtered();
-                            return Step::Progress { bytes: 0 };
-                        }
-                        st.held = Some(h);
-                        st.offset = 0;
-                        st.unit = Unit::Record;
-                    }
-                }
-            }
-            let Some(h) = st.held else {
-                return Step::Idle;
-            };
-            let n = (h.len as usize).min(LINE_MAX);
-            let mut out = SinkOut::new(&mut **sink, st.offset as usize, spins);
-            console.set_in_write(true);
-            let r = match format {
-                RecordFormat::Lines => render_line(&self.config().line, &h, &st.buf[..n], &mut out),
-                RecordFormat::Frames => out.write_bytes(&st.buf[..n]),
-            }
-            .and_then(|_| out.flush());
-            console.set_in_write(false);
-            let (sent, stopped, progress) = (out.sent, out.stopped, out.progress());
-            match (r, stopped) {
-                (Ok(()), _) => {
-                    st.held = None;
-                    st.offset = 0;
-                    st.unit = Unit::None;
-                    st.dirty = true;
-                    console.count_printed();
-                    Step::Progress { bytes: sent as u32 }
-                }
-                (Err(_), Some(SinkError::Failed)) => {
-                    st.held = None;
-                    st.offset = 0;
-                    st.unit = Unit::None;
-                    st.unannounced += 1;
-                    console.count_failed();
-                    Step::Progress { bytes: sent as u32 }
-                }
-                (Err(_), _) => {
-                    st.offset = progress as u32;
-                    Step::Stuck { deferred: false }
-                }
-            }
-        })
     }
 }

@@ -62,6 +62,7 @@
 //! ```
 
 mod context;
+mod emit;
 mod hold;
 mod lock;
 mod logger;
@@ -79,6 +80,7 @@ pub use context::{Caller, ContextClass, ContextId, Platform, Priority};
 pub use hold::{ConsoleHold, ConsoleOwner};
 #[cfg(all(test, loom))]
 pub(crate) use lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
-pub use logger::{AddConsoleError, Budget, Config, Logger, LoggerStats, PrinterStatus, LINE_MAX};
+pub use logger::{AddConsoleError, Budget, Config, Logger, LoggerStats, PrinterStatus};
 pub use render::LineFormat;
 pub use state::ConsoleStats;
+pub use state::LINE_MAX;

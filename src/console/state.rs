@@ -6,9 +6,10 @@
 //! read or set.
 //!
 //! I2 per console, at any quiet moment:
-//! `printed + filtered + missed + failed = records committed since the
-//! console's start`, and every `missed`, `failed` and writer-lost record is
-//! announced in a "N messages dropped" notice before the next record.
+//! `printed + filtered + missed + skipped + failed = records with a sequence
+//! number since the console's start`, and every `missed`, `skipped`,
+//! `failed` and writer-lost record is announced in a "N messages dropped"
+//! notice, exactly once, printed with the next record after the gap.
 //!
 //! ```
 //! use logbuf::console::ConsoleStats;
@@ -16,45 +17,178 @@
 //! assert_eq!(s.consumed(), 0);
 //! ```
 
-use super::logger::LINE_MAX;
-use crate::ring::{Cursor, Header};
+use crate::ring::{Cursor, Flags, Header};
 use crate::sinks::Sink;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU8, Ordering, UnsafeCell};
-use crate::LevelFilter;
+use crate::{Level, LevelFilter};
 
-/// What a console's resume offset refers to.
+/// Largest payload a console prints in full; longer records are printed cut
+/// with a `[+N bytes]` note (binary frames longer than this are dropped and
+/// counted).
+pub const LINE_MAX: usize = 256;
+
+/// Records a console reads ahead of its output at most.
+pub(crate) const AHEAD_RECORDS: usize = 8;
+/// Payload bytes a console holds read ahead (two full lines).
+pub(crate) const AHEAD_BYTES: usize = 2 * LINE_MAX;
+
+/// What the console is printing right now (its resume offset refers to it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Unit {
     /// Nothing in progress.
     None,
-    /// A dropped-messages notice (count and timestamp frozen so the
-    /// rendering is the same when resumed).
+    /// The batch's front record, after a notice of `notice` records dropped
+    /// before it (0: no notice). Count and timestamp are frozen so the
+    /// rendering is the same when resumed.
+    Line { notice: u64, ts: u64 },
+    /// A notice alone: records were dropped and nothing follows them yet.
     Notice { count: u64, ts: u64 },
-    /// The record at the cursor.
-    Record,
+}
+
+/// One record read ahead.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ahead {
+    pub header: Header,
+    /// Records dropped just before this one (announced with it).
+    pub dropped_before: u64,
+    /// Its payload bytes in the batch buffer: `start..start + len`.
+    pub start: u16,
+    pub len: u16,
+}
+
+const NO_HEADER: Header = Header {
+    seq: 0,
+    timestamp: 0,
+    level: Level::Info,
+    context: 0,
+    flags: Flags::from_bits(0),
+    len: 0,
+};
+
+const NO_AHEAD: Ahead = Ahead {
+    header: NO_HEADER,
+    dropped_before: 0,
+    start: 0,
+    len: 0,
+};
+
+/// Records copied out of the ring ahead of the sink, oldest first: the ring
+/// may overwrite them meanwhile, the console still prints them whole.
+pub(crate) struct Batch {
+    entries: [Ahead; AHEAD_RECORDS],
+    /// Entries `front..back` are live.
+    front: u8,
+    back: u8,
+    /// Payload bytes of the live entries start at `base`, next one at `used`.
+    used: u16,
+    pub bytes: [u8; AHEAD_BYTES],
+}
+
+impl Batch {
+    const fn new() -> Self {
+        Batch {
+            entries: [NO_AHEAD; AHEAD_RECORDS],
+            front: 0,
+            back: 0,
+            used: 0,
+            bytes: [0; AHEAD_BYTES],
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.front == self.back
+    }
+    /// Whether another entry fits (a slot free, and room for a whole line).
+    pub fn has_room(&self) -> bool {
+        (self.back as usize) < AHEAD_RECORDS
+    }
+    /// Free payload space to read the next record into.
+    pub fn free(&mut self) -> &mut [u8] {
+        let at = self.used as usize;
+        let end = (at + LINE_MAX).min(AHEAD_BYTES);
+        &mut self.bytes[at..end]
+    }
+    /// Appends the record just read into [`Batch::free`].
+    pub fn push(&mut self, header: Header, dropped_before: u64) {
+        let len = (header.len as usize).min(LINE_MAX) as u16;
+        self.entries[self.back as usize] = Ahead {
+            header,
+            dropped_before,
+            start: self.used,
+            len,
+        };
+        self.back += 1;
+        self.used += len;
+    }
+    pub fn front(&self) -> Option<&Ahead> {
+        (!self.is_empty()).then(|| &self.entries[self.front as usize])
+    }
+    pub fn front_mut(&mut self) -> Option<&mut Ahead> {
+        (!self.is_empty()).then(|| &mut self.entries[self.front as usize])
+    }
+    /// Payload of entry `e`.
+    pub fn payload(&self, e: &Ahead) -> &[u8] {
+        &self.bytes[e.start as usize..(e.start + e.len) as usize]
+    }
+    /// Drops the front entry; an empty batch starts over at the buffer's
+    /// beginning.
+    pub fn pop(&mut self) {
+        if !self.is_empty() {
+            self.front += 1;
+        }
+        if self.is_empty() {
+            *self = Batch {
+                bytes: self.bytes,
+                ..Batch::new()
+            };
+        }
+    }
+    /// Moves the live entries and their bytes to the front, so that the
+    /// room printed entries held can take new ones. The front entry's bytes
+    /// may be mid-print: a resumed unit renders them again from here, the
+    /// same bytes.
+    pub fn compact(&mut self) {
+        if self.front == 0 {
+            return;
+        }
+        let first = self.entries[self.front as usize].start;
+        self.bytes
+            .copy_within(first as usize..self.used as usize, 0);
+        self.entries
+            .copy_within(self.front as usize..self.back as usize, 0);
+        self.back -= self.front;
+        self.front = 0;
+        self.used -= first;
+        for e in &mut self.entries[..self.back as usize] {
+            e.start -= first;
+        }
+    }
 }
 
 /// Progress of one console; owner-only.
 pub(crate) struct ConsoleState {
-    /// Next record to print.
+    /// Next record to read from the ring.
     pub cursor: Cursor,
+    /// Records read ahead, printed next.
+    pub batch: Batch,
     /// Bytes of the current unit already sent.
     pub offset: u32,
     /// What `offset` refers to.
     pub unit: Unit,
-    /// Records lost for this console and not yet announced.
+    /// Records dropped for this console and not yet attached to a notice.
     pub unannounced: u64,
     /// Writer-side losses (ring `lost().unstored()`) already accounted.
     pub lost_seen: u32,
     /// A panic takeover happened: replay the cut record after a marker.
     pub replay: bool,
-    /// The record being printed: taken out of the ring (the cursor is past
-    /// it), so the ring may overwrite it while the sink catches up.
-    pub held: Option<Header>,
-    /// Its payload (the first `LINE_MAX` bytes).
-    pub buf: [u8; LINE_MAX],
     /// Bytes went to the sink since its last `flush`.
     pub dirty: bool,
+    /// The ring's oldest sequence number at the last read: if it moved, the
+    /// ring is full and overwriting (overload is possible).
+    pub last_tail: u64,
+    /// Records still to take in the current run under overload, and the
+    /// sequence number that continues it.
+    pub run_left: u8,
+    pub run_next: u64,
 }
 
 /// Counters of one console (snapshot).
@@ -64,8 +198,12 @@ pub struct ConsoleStats {
     pub printed: u32,
     /// Records skipped by this console's level filter or format.
     pub filtered: u32,
-    /// Records overwritten in the ring before this console printed them.
+    /// Records overwritten in the ring before this console printed them
+    /// (or lost by a stalled writer: overtaken).
     pub missed: u32,
+    /// Records of low severity this console skipped to keep up under
+    /// overload (severe ones go ahead of them).
+    pub skipped: u32,
     /// Records the sink failed on (or binary frames too long to emit whole).
     pub failed: u32,
     /// Records writers could not store at all (seen by this console).
@@ -75,10 +213,14 @@ pub struct ConsoleStats {
 }
 
 impl ConsoleStats {
-    /// Committed records this console has dealt with:
-    /// printed + filtered + missed + failed.
+    /// Records with a sequence number this console has dealt with:
+    /// printed + filtered + missed + skipped + failed.
     pub fn consumed(&self) -> u64 {
-        self.printed as u64 + self.filtered as u64 + self.missed as u64 + self.failed as u64
+        self.printed as u64
+            + self.filtered as u64
+            + self.missed as u64
+            + self.skipped as u64
+            + self.failed as u64
     }
 }
 
@@ -96,6 +238,7 @@ pub(crate) struct Console {
     printed: AtomicU32,
     filtered: AtomicU32,
     missed: AtomicU32,
+    skipped: AtomicU32,
     failed: AtomicU32,
     writer_lost: AtomicU32,
     announced: AtomicU32,
@@ -104,14 +247,16 @@ pub(crate) struct Console {
 const fn fresh_state() -> ConsoleState {
     ConsoleState {
         cursor: Cursor::new(),
+        batch: Batch::new(),
         offset: 0,
         unit: Unit::None,
         unannounced: 0,
         lost_seen: 0,
         replay: false,
-        held: None,
-        buf: [0; LINE_MAX],
         dirty: false,
+        last_tail: 0,
+        run_left: 0,
+        run_next: 0,
     }
 }
 
@@ -128,6 +273,7 @@ impl Console {
                 printed: AtomicU32::new(0),
                 filtered: AtomicU32::new(0),
                 missed: AtomicU32::new(0),
+                skipped: AtomicU32::new(0),
                 failed: AtomicU32::new(0),
                 writer_lost: AtomicU32::new(0),
                 announced: AtomicU32::new(0),
@@ -221,6 +367,7 @@ impl Console {
             printed: self.printed.load(Ordering::Relaxed),
             filtered: self.filtered.load(Ordering::Relaxed),
             missed: self.missed.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             writer_lost: self.writer_lost.load(Ordering::Relaxed),
             announced: self.announced.load(Ordering::Relaxed),
@@ -239,6 +386,9 @@ impl Console {
     }
     pub(crate) fn count_missed(&self, n: u64) {
         Self::add(&self.missed, n as u32)
+    }
+    pub(crate) fn count_skipped(&self) {
+        Self::add(&self.skipped, 1)
     }
     pub(crate) fn count_failed(&self) {
         Self::add(&self.failed, 1)

@@ -109,7 +109,7 @@ fn writing_past_the_reservation_truncates_and_unwritten_bytes_are_zero() {
     let ring: Ring<32, 4> = Ring::new();
     let mut g = ring.reserve(6, meta(0)).unwrap();
     assert_eq!(g.write(b"abcdefgh"), 6);
-    g.commit();
+    g.commit().unwrap();
     let mut g = ring.reserve(7, meta(0)).unwrap();
     g.write(b"xy");
     drop(g); // dropping commits
@@ -129,7 +129,7 @@ fn unaligned_writes_pack_bytes_in_order() {
     g.write(b"bcdef");
     g.write(b"");
     g.write(b"ghijklm");
-    g.commit();
+    g.commit().unwrap();
     let (recs, _) = read_all(&ring, &mut Cursor::new());
     assert_eq!(recs[0].1, b"abcdefghijklm");
 }
@@ -160,7 +160,7 @@ fn uncommitted_record_blocks_readers_but_not_earlier_records() {
     // Record 1 is reserved, not committed: the reader must not pass it.
     assert_eq!(ring.read(&mut c, &mut buf), Read::Empty);
     assert!(!ring.has_unread(&c));
-    g.commit();
+    g.commit().unwrap();
     assert!(ring.has_unread(&c));
     let (recs, _) = read_all(&ring, &mut c);
     assert_eq!(recs.len(), 2);

@@ -1,0 +1,417 @@
+//! One console's printing step: the state machine every console goes
+//! through, one short step at a time (Linux nbcon's
+//! `nbcon_emit_next_record` is the model: a step that delegates).
+//!
+//! ```text
+//!   step ─┬─ account   writer-side drops (never stored) join the count due
+//!         ├─ replay    after a panic takeover: marker, then the cut unit
+//!         ├─ collect   read ahead from the ring into the console's batch
+//!         ├─ next_unit front record (+ the notice of what was dropped
+//!         │            before it), or a lone notice when nothing follows
+//!         ├─ emit      render the unit into the sink, resuming at `offset`
+//!         └─ settle    count the outcome: printed / announced / failed
+//! ```
+//!
+//! # Useful under overload (I9)
+//!
+//! A console reads records **ahead** of its sink into its own batch (up to
+//! 8 records, 512 bytes): what it has read is
+//! printed whole even if the ring overwrites it meanwhile. A notice of
+//! dropped records is printed **with** the record that follows the gap —
+//! already read, so it cannot vanish while the notice goes out — and never
+//! alone while records follow, so two notices never follow each other.
+//!
+//! While the ring is overwriting (its oldest record moved since the last
+//! look), the console takes records in **runs** of `RUN` (4) consecutive
+//! records, so each notice is followed by several real lines:
+//!
+//! * a record at or above the severity kept under overload (WARN by
+//!   default, `Config::keep_level`) always
+//!   starts a run: it and the records right after it;
+//! * a low-severity run starts only when the batch is empty, leaving half
+//!   of the batch for severe records;
+//! * if the console is **behind** — its cursor in the older half of what
+//!   the ring holds, so the records there will be overwritten before it
+//!   gets to them — it skips low-severity records up to the newest `RUN`
+//!   and resumes there, where the records survive until printed. Skipped
+//!   records are counted (`skipped`) and announced like any other drop.
+//!
+//! A console that keeps up (the ring not overwriting) reads everything in
+//! order and never skips.
+
+use super::render::{render_line, render_notice, LineFormat, SinkOut, REPLAY_MARKER};
+use super::state::{Console, ConsoleState, Unit, LINE_MAX};
+use crate::ring::{Flags, Header, Read, Ring};
+use crate::sinks::{RecordFormat, Sink, SinkError};
+use crate::Level;
+use core::fmt::{self, Write as _};
+
+/// Records taken together under overload: one notice, then this many lines.
+pub(crate) const RUN: u8 = 4;
+
+/// Outcome of one step on one console.
+pub(crate) enum Step {
+    /// Something was done (bytes sent, or records read, skipped, filtered).
+    Progress { bytes: u32 },
+    /// Nothing to do.
+    Idle,
+    /// Would block, or a thread-only sink in interrupt context.
+    Stuck { deferred: bool },
+}
+
+/// What a step may do, fixed by the context that prints.
+pub(crate) struct StepCtx {
+    /// Only sinks that may be written from any context (interrupt, panic).
+    pub any_context_only: bool,
+    /// Would-block retries per write (the panic flush polls).
+    pub spins: u32,
+    /// Clock, for notices.
+    pub now: u64,
+    pub line: LineFormat,
+    /// Severity kept ahead of floods under overload.
+    pub keep: Level,
+}
+
+/// One unit of work on one console. Called only by the lock owner inside
+/// a record (between `enter_unsafe` and `exit_unsafe`).
+pub(crate) fn step<const W: usize, const S: usize>(
+    ring: &Ring<W, S>,
+    console: &Console,
+    cx: &StepCtx,
+) -> Step {
+    if console.is_disabled() {
+        return Step::Idle;
+    }
+    console.with(|sink, st| {
+        let Some(sink) = sink else { return Step::Idle };
+        let sink: &mut dyn Sink = &mut **sink;
+        if cx.any_context_only && !sink.any_context() {
+            return defer(ring, st);
+        }
+        account(ring, console, st);
+        if st.replay {
+            replay(console, sink, st, cx);
+        }
+        let read = collect(ring, console, st, cx.keep, sink.format());
+        if st.unit == Unit::None {
+            st.unit = next_unit(st, cx.now, read);
+        }
+        match st.unit {
+            Unit::None if read.progressed => Step::Progress { bytes: 0 },
+            Unit::None => idle(sink, st),
+            _ => emit(console, sink, st, cx),
+        }
+    })
+}
+
+/// A thread-only sink asked to print from interrupt or panic context: leave
+/// it to the printer if it has work.
+fn defer<const W: usize, const S: usize>(ring: &Ring<W, S>, st: &ConsoleState) -> Step {
+    let work = !st.batch.is_empty()
+        || st.unit != Unit::None
+        || st.unannounced > 0
+        || ring.has_unread(&st.cursor);
+    if work {
+        Step::Stuck { deferred: true }
+    } else {
+        Step::Idle
+    }
+}
+
+/// Records writers could not store at all: every console announces them.
+fn account<const W: usize, const S: usize>(
+    ring: &Ring<W, S>,
+    console: &Console,
+    st: &mut ConsoleState,
+) {
+    let lost = ring.lost().unstored();
+    let new = lost.wrapping_sub(st.lost_seen);
+    if new != 0 {
+        st.lost_seen = lost;
+        st.unannounced += new as u64;
+        console.count_writer_lost(new);
+    }
+}
+
+/// After a panic takeover cut this console mid-unit: a marker, then the
+/// unit again — without its notice if the notice had gone out whole (it is
+/// announced then, and must not be announced twice).
+fn replay(console: &Console, sink: &mut dyn Sink, st: &mut ConsoleState, cx: &StepCtx) {
+    st.replay = false;
+    if st.offset == 0 && !console.in_write() {
+        return;
+    }
+    let mut out = SinkOut::new(sink, 0, cx.spins);
+    let _ = out.write_str(REPLAY_MARKER).and_then(|_| out.flush());
+    if let Unit::Line { notice, ts } = st.unit {
+        if notice > 0 && st.offset as usize >= notice_len(&cx.line, ts, notice) {
+            console.count_announced(notice);
+            st.unit = Unit::Line { notice: 0, ts };
+        }
+    }
+    st.offset = 0;
+    console.set_in_write(false);
+}
+
+/// Bytes of a rendered notice.
+fn notice_len(line: &LineFormat, ts: u64, count: u64) -> usize {
+    struct Count(usize);
+    impl fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = render_notice(line, ts, count, &mut c);
+    c.0
+}
+
+/// What [`collect`] found.
+#[derive(Clone, Copy)]
+struct Collected {
+    /// Records were read (taken, skipped, filtered) or found missed.
+    progressed: bool,
+    /// The ring had nothing more to read.
+    drained: bool,
+}
+
+/// What to do with one record read under the overload rules.
+enum Take {
+    /// Into the batch.
+    Keep,
+    /// Dropped to keep up (counted, announced).
+    Skip,
+    /// Not now: leave it in the ring and stop reading.
+    Wait,
+}
+
+/// Reads ahead into the batch as far as the rules allow.
+fn collect<const W: usize, const S: usize>(
+    ring: &Ring<W, S>,
+    console: &Console,
+    st: &mut ConsoleState,
+    keep: Level,
+    format: RecordFormat,
+) -> Collected {
+    let mut found = Collected {
+        progressed: false,
+        drained: false,
+    };
+    // Looked at on every step, so that `turning` means "overwriting now",
+    // not "overwrote at some time since the batch filled".
+    let (tail, head) = (ring.oldest().seq(), ring.newest().seq());
+    let turning = tail != st.last_tail;
+    st.last_tail = tail;
+    st.batch.compact();
+    if !st.batch.has_room() {
+        return found;
+    }
+    while st.batch.has_room() {
+        let mut c = st.cursor;
+        let free = st.batch.free();
+        let room = free.len();
+        let h = match ring.read(&mut c, free) {
+            Read::Empty => {
+                found.drained = true;
+                break;
+            }
+            Read::Missed(n) => {
+                st.cursor = c;
+                st.unannounced += n;
+                console.count_missed(n);
+                found.progressed = true;
+                continue;
+            }
+            Read::Record(h) => h,
+        };
+        if (h.len as usize).min(LINE_MAX) > room {
+            break; // a whole line does not fit now: after the batch drains
+        }
+        let choice = if !admit(console, st, &h, format) {
+            None
+        } else if turning {
+            Some(overload_rule(st, &h, keep, tail, head))
+        } else {
+            Some(Take::Keep)
+        };
+        match choice {
+            Some(Take::Wait) => break,
+            None => {}
+            Some(Take::Skip) => {
+                st.unannounced += 1;
+                console.count_skipped();
+            }
+            Some(Take::Keep) => {
+                let due = core::mem::take(&mut st.unannounced);
+                st.batch.push(h, due);
+            }
+        }
+        st.cursor = c;
+        st.run_next = h.seq + 1;
+        found.progressed = true;
+    }
+    found
+}
+
+/// Whether this console prints record `h` at all (level filter, format);
+/// counts what it does not.
+fn admit(console: &Console, st: &mut ConsoleState, h: &Header, format: RecordFormat) -> bool {
+    let binary = h.flags.contains(Flags::BINARY);
+    if !console.filter().allows(h.level) || (format == RecordFormat::Frames && !binary) {
+        console.count_filtered();
+        return false;
+    }
+    if format == RecordFormat::Frames && h.len as usize > LINE_MAX {
+        // A cut frame would corrupt the stream: dropped, counted, announced.
+        st.unannounced += 1;
+        console.count_failed();
+        return false;
+    }
+    true
+}
+
+/// The overload rules (module docs) for record `h`, the ring holding
+/// `tail..head`.
+fn overload_rule(st: &mut ConsoleState, h: &Header, keep: Level, tail: u64, head: u64) -> Take {
+    let continues = st.run_left > 0 && h.seq == st.run_next;
+    if continues {
+        st.run_left -= 1;
+        return Take::Keep;
+    }
+    if h.level <= keep {
+        st.run_left = RUN - 1;
+        return Take::Keep;
+    }
+    st.run_left = 0;
+    let behind = h.seq.saturating_sub(tail) * 2 < head.saturating_sub(tail);
+    if behind && h.seq + RUN as u64 <= head {
+        return Take::Skip;
+    }
+    if st.batch.is_empty() {
+        st.run_left = RUN - 1;
+        return Take::Keep;
+    }
+    if behind {
+        Take::Skip
+    } else {
+        Take::Wait
+    }
+}
+
+/// The unit to print next: the batch's front record with its notice, or a
+/// lone notice once the ring is drained and drops remain unannounced.
+fn next_unit(st: &mut ConsoleState, now: u64, read: Collected) -> Unit {
+    if let Some(e) = st.batch.front_mut() {
+        return Unit::Line {
+            notice: core::mem::take(&mut e.dropped_before),
+            ts: now,
+        };
+    }
+    if st.unannounced > 0 && read.drained {
+        return Unit::Notice {
+            count: core::mem::take(&mut st.unannounced),
+            ts: now,
+        };
+    }
+    Unit::None
+}
+
+/// Nothing to print: push out what the sink buffered.
+fn idle(sink: &mut dyn Sink, st: &mut ConsoleState) -> Step {
+    if st.dirty {
+        match sink.flush() {
+            Err(SinkError::WouldBlock) => {}
+            _ => st.dirty = false,
+        }
+    }
+    Step::Idle
+}
+
+/// Renders the current unit into the sink, resuming at `offset`.
+fn emit(console: &Console, sink: &mut dyn Sink, st: &mut ConsoleState, cx: &StepCtx) -> Step {
+    let format = sink.format();
+    let mut out = SinkOut::new(sink, st.offset as usize, cx.spins);
+    console.set_in_write(true);
+    let r = render_unit(&cx.line, format, st, &mut out).and_then(|_| out.flush());
+    console.set_in_write(false);
+    let (sent, stopped, progress) = (out.sent as u32, out.stopped, out.progress());
+    match (r, stopped) {
+        (Ok(()), _) => settle_done(console, st, sent),
+        (Err(_), Some(SinkError::Failed)) => settle_failed(console, st, cx, sent),
+        (Err(_), _) => {
+            st.offset = progress as u32;
+            Step::Stuck { deferred: false }
+        }
+    }
+}
+
+fn render_unit(
+    line: &LineFormat,
+    format: RecordFormat,
+    st: &ConsoleState,
+    out: &mut SinkOut<'_>,
+) -> fmt::Result {
+    let (notice, ts) = match st.unit {
+        Unit::Line { notice, ts } => (notice, ts),
+        Unit::Notice { count, ts } => (count, ts),
+        Unit::None => return Ok(()),
+    };
+    // Frame consoles (defmt) have no text notices: the count is in the
+    // console's statistics only.
+    if notice > 0 && format == RecordFormat::Lines {
+        render_notice(line, ts, notice, out)?;
+    }
+    let (Unit::Line { .. }, Some(e)) = (st.unit, st.batch.front()) else {
+        return Ok(());
+    };
+    let payload = st.batch.payload(e);
+    match format {
+        RecordFormat::Lines => render_line(line, &e.header, payload, out),
+        RecordFormat::Frames => out.write_bytes(payload),
+    }
+}
+
+/// The unit went out whole.
+fn settle_done(console: &Console, st: &mut ConsoleState, sent: u32) -> Step {
+    match st.unit {
+        Unit::Line { notice, .. } => {
+            console.count_announced(notice);
+            console.count_printed();
+            st.batch.pop();
+            st.dirty = true;
+        }
+        Unit::Notice { count, .. } => console.count_announced(count),
+        Unit::None => {}
+    }
+    st.unit = Unit::None;
+    st.offset = 0;
+    Step::Progress { bytes: sent }
+}
+
+/// The sink failed for good on this unit. Within the notice: nothing is
+/// lost, the unit is tried again later from its start. Within the record:
+/// the record is dropped (counted, announced with the next one) and the
+/// notice before it, which went out whole, counts as announced.
+fn settle_failed(console: &Console, st: &mut ConsoleState, cx: &StepCtx, sent: u32) -> Step {
+    let done = (st.offset + sent) as usize;
+    let (notice, ts) = match st.unit {
+        Unit::Line { notice, ts } => (notice, ts),
+        Unit::Notice { count, ts } => (count, ts),
+        Unit::None => (0, 0),
+    };
+    let in_notice = notice > 0 && done < notice_len(&cx.line, ts, notice);
+    st.offset = 0;
+    if in_notice || !matches!(st.unit, Unit::Line { .. }) {
+        return Step::Stuck { deferred: false };
+    }
+    console.count_announced(notice);
+    console.count_failed();
+    st.batch.pop();
+    match st.batch.front_mut() {
+        Some(e) => e.dropped_before += 1,
+        None => st.unannounced += 1,
+    }
+    st.unit = Unit::None;
+    Step::Progress { bytes: sent }
+}
