@@ -97,6 +97,9 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.front == self.back
     }
+    pub fn len(&self) -> usize {
+        (self.back - self.front) as usize
+    }
     /// Whether another entry fits (a slot free, and room for a whole line).
     pub fn has_room(&self) -> bool {
         (self.back as usize) < AHEAD_RECORDS
@@ -182,9 +185,14 @@ pub(crate) struct ConsoleState {
     pub replay: bool,
     /// Bytes went to the sink since its last `flush`.
     pub dirty: bool,
-    /// The ring's oldest sequence number at the last read: if it moved, the
-    /// ring is full and overwriting (overload is possible).
-    pub last_tail: u64,
+    /// The ring's turnover per line this console prints: how many records
+    /// the ring overwrote while one line went out (smoothed), measured
+    /// from the ring's oldest sequence number when lines complete.
+    pub turnover: u64,
+    /// The ring's oldest sequence number when `turnover` was last measured,
+    /// and the lines printed since.
+    pub tail_at_line: u64,
+    pub lines_done: u32,
     /// Records still to take in the current run under overload, and the
     /// sequence number that continues it.
     pub run_left: u8,
@@ -254,7 +262,9 @@ const fn fresh_state() -> ConsoleState {
         lost_seen: 0,
         replay: false,
         dirty: false,
-        last_tail: 0,
+        turnover: 0,
+        tail_at_line: 0,
+        lines_done: 0,
         run_left: 0,
         run_next: 0,
     }
