@@ -303,11 +303,13 @@ fn overload_rule(st: &mut ConsoleState, h: &Header, keep: Level, tail: u64, head
     // lines already read ahead)? Records between us and the tail go first.
     let lines_before = st.batch.len() as u64 + 1;
     let survives = h.seq.saturating_sub(tail) > lines_before * st.turnover;
-    if st.batch.is_empty() && (survives || h.seq + RUN as u64 > head) {
+    let newest = h.seq + RUN as u64 > head;
+    if st.batch.is_empty() && (survives || newest) {
         st.run_left = RUN - 1;
         return Take::Keep;
     }
-    if survives {
+    // The newest records are never skipped: the next run starts there.
+    if survives || newest {
         Take::Wait
     } else {
         Take::Skip

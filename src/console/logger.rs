@@ -93,11 +93,16 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults: thread calls print up to 32 records, interrupt calls up to 2
-    /// records or 256 bytes, waiting up to 10 000 spins for a handover.
+    /// Defaults (I5, I11): an interrupt-context call only stores its record
+    /// and wakes the printer — it never touches a sink, so it costs what
+    /// storing costs, whatever the consoles are. A thread-context call
+    /// prints at most 32 records, 2 KiB or 10 000 clock ticks (10 ms with a
+    /// microsecond clock, the [`LineFormat::DEFAULT`] rate), checked before
+    /// each line, then leaves the rest to the printer; it may wait up to
+    /// 10 000 spins for a handover from an owner on another core.
     pub const DEFAULT: Config = Config {
-        thread_budget: Budget::records(32),
-        irq_budget: Budget::records(2).with_bytes(256),
+        thread_budget: Budget::records(32).with_bytes(2048).with_ticks(10_000),
+        irq_budget: Budget::NONE,
         direct_print: true,
         waiter_spins: 10_000,
         handoff_to_irq: false,
@@ -106,6 +111,23 @@ impl Config {
         panic_spins: 1_000_000,
         line: LineFormat::DEFAULT,
         keep_level: Level::Warn,
+    };
+
+    /// Printer only: no log call prints, in any context; every call stores
+    /// and wakes the printer, which drains everything (the printk
+    /// printer-thread design). For boards with hard real-time threads too.
+    pub const PRINTER_ONLY: Config = Config {
+        direct_print: false,
+        ..Config::DEFAULT
+    };
+
+    /// Interrupt-context calls also print, at most 2 records or 256 bytes,
+    /// and only into sinks that may be written from any context (they
+    /// never block: RTT, a would-block FIFO). For boards without a printer
+    /// context whose fast consoles should show interrupt records at once.
+    pub const IRQ_PRINTS: Config = Config {
+        irq_budget: Budget::records(2).with_bytes(256),
+        ..Config::DEFAULT
     };
 }
 
@@ -210,6 +232,9 @@ pub enum PrinterStatus {
     /// Every console is caught up.
     Idle,
     /// Some console would block; call again when it can take bytes.
+    /// Nothing calls again by itself: wire the sink's TX-empty (or
+    /// FIFO-half-empty) interrupt to [`Platform::wake_printer`] or to a call
+    /// of [`Logger::printer`], or poll it from the idle loop.
     Blocked,
     /// Another context owns the consoles mid-record; it will print (it was
     /// told records are pending), or wake the printer again.
