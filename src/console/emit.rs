@@ -433,3 +433,26 @@ fn settle_failed(console: &Console, st: &mut ConsoleState, cx: &StepCtx, sent: u
     st.unit = Unit::None;
     Step::Progress { bytes: sent }
 }
+
+/// Prints a record that is not in the ring (a panic message the ring could
+/// not store) straight to `console`, if it may be written from any context
+/// and is between lines. Counted as printed.
+pub(crate) fn print_direct(console: &Console, cx: &StepCtx, header: &Header, payload: &[u8]) {
+    if console.is_disabled() {
+        return;
+    }
+    console.with(|sink, st| {
+        let Some(sink) = sink else { return };
+        let sink: &mut dyn Sink = &mut **sink;
+        if !sink.any_context() || st.unit != Unit::None || sink.format() != RecordFormat::Lines {
+            return;
+        }
+        let mut out = SinkOut::new(sink, 0, cx.spins);
+        console.set_in_write(true);
+        let r = render_line(&cx.line, header, payload, &mut out).and_then(|_| out.flush());
+        console.set_in_write(false);
+        if r.is_ok() {
+            console.count_printed_unstored();
+        }
+    });
+}

@@ -801,7 +801,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         // On one core every writer cut mid-record never resumes (the
         // contract above): step over their records instead of stopping.
         self.ring.overtake_unfinished();
-        let _ = self.store(caller, Level::Error, message);
+        let stored = self.store(caller, Level::Error, message);
         let (owner, cut) =
             match self.acquire_priority(caller, Priority::Panic, self.config().panic_spins) {
                 Some(o) => (o, false),
@@ -815,20 +815,68 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 c.mark_replay();
             }
         }
-        self.run(owner, caller, Budget::UNLIMITED, Mode::Panic).1 as usize
+        let steps = self.run(owner, caller, Budget::UNLIMITED, Mode::Panic).1;
+        if !stored {
+            // The ring could not keep it (it is announced as dropped like
+            // any record it refused): the message still goes out, directly,
+            // marked as not stored.
+            self.print_unstored(caller, message);
+        }
+        steps as usize
+    }
+
+    /// Prints a record the ring could not store straight to every
+    /// any-context console that is between lines (panic flush only: we own
+    /// the consoles).
+    fn print_unstored(&self, caller: Caller, message: fmt::Arguments<'_>) {
+        let mut line = ShortLine {
+            buf: [0; SHORT_LINE],
+            len: 0,
+        };
+        let _ = line.write_str("(not stored) ");
+        let _ = line.write_fmt(message);
+        let header = crate::ring::Header {
+            seq: 0,
+            timestamp: P::now(),
+            level: Level::Error,
+            context: caller.context_id().0,
+            flags: crate::ring::Flags::NONE,
+            len: line.len as u16,
+        };
+        let owner = match self.acquire_priority(caller, Priority::Panic, 0) {
+            Some(o) => o,
+            None => self.lock.hostile_takeover(caller).0,
+        };
+        if self.lock.enter_unsafe(&owner).is_ok() {
+            let cx = self.step_ctx(true, self.config().panic_spins);
+            for console in &self.consoles {
+                emit::print_direct(console, &cx, &header, &line.buf[..line.len]);
+            }
+            self.lock.exit_unsafe(&owner);
+        }
+        self.lock.release_exhausted(&owner);
     }
 
     fn print_as(&self, owner: Owner, caller: Caller, budget: Budget, mode: Mode) -> u32 {
         self.run(owner, caller, budget, mode).1
     }
 
+    /// What a step may do in `mode`.
+    fn step_ctx(&self, any_context_only: bool, spins: u32) -> StepCtx {
+        let config = self.config();
+        StepCtx {
+            any_context_only,
+            spins,
+            now: P::now(),
+            line: config.line,
+            keep: config.keep_level,
+        }
+    }
+
     /// The printing loop: one step per console per pass (round robin, so a
     /// slow or blocked console never stalls the others), until everything
     /// is printed, the budget runs out, the lock is handed over or lost.
     fn run(&self, owner: Owner, caller: Caller, budget: Budget, mode: Mode) -> (Outcome, u32) {
-        let start = if budget.ticks != 0 { P::now() } else { 0 };
-        let mut steps: u32 = 0;
-        let mut bytes: u32 = 0;
         let any_context_only = match mode {
             Mode::Printer => false,
             Mode::Panic => true,
@@ -839,86 +887,125 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         } else {
             0
         };
-        let mut deferred = false;
+        let mut spent = Spent {
+            start: if budget.ticks != 0 { P::now() } else { 0 },
+            steps: 0,
+            bytes: 0,
+            deferred: false,
+        };
         loop {
-            let mut progressed = false;
-            let mut blocked = false;
-            let mut exhausted = false;
-            for console in &self.consoles {
-                let over = steps >= budget.records
-                    || (budget.bytes != 0 && bytes >= budget.bytes)
-                    || (budget.ticks != 0 && P::now().wrapping_sub(start) >= budget.ticks);
-                if over {
-                    exhausted = true;
-                    break;
-                }
-                if !console.is_registered() {
-                    continue;
-                }
-                if self.lock.enter_unsafe(&owner).is_err() {
-                    return (Outcome::Lost, steps);
-                }
-                let cx = StepCtx {
-                    any_context_only,
-                    spins,
-                    now: P::now(),
-                    line: self.config().line,
-                    keep: self.config().keep_level,
-                };
-                let step = emit::step(&self.ring, console, &cx);
-                match self.lock.exit_unsafe(&owner) {
-                    Boundary::Continue => {}
-                    Boundary::HandedOff => {
-                        Self::bump(&self.handoffs);
-                        return (
-                            Outcome::HandedOff,
-                            steps + matches!(step, Step::Progress { .. }) as u32,
-                        );
-                    }
-                    Boundary::Lost => return (Outcome::Lost, steps),
-                }
-                match step {
-                    Step::Progress { bytes: b } => {
-                        progressed = true;
-                        steps += 1;
-                        bytes = bytes.saturating_add(b);
-                    }
-                    Step::Idle => {}
-                    Step::Stuck { deferred: d } => {
-                        blocked |= !d;
-                        deferred |= d;
-                    }
-                }
+            let cx = self.step_ctx(any_context_only, spins);
+            let pass = match self.pass(&owner, &cx, budget, &mut spent) {
+                Ok(pass) => pass,
+                Err(outcome) => return (outcome, spent.steps),
+            };
+            if pass.exhausted {
+                return (self.leave_exhausted(&owner), spent.steps);
             }
-            if exhausted {
-                Self::bump(&self.budget_exhausted);
-                let r = self.lock.release_exhausted(&owner);
-                self.wake_printer();
-                return match r {
-                    Release::HandedOff => {
-                        Self::bump(&self.handoffs);
-                        (Outcome::HandedOff, steps)
-                    }
-                    _ => (Outcome::Exhausted, steps),
-                };
-            }
-            if progressed {
+            if pass.progressed {
                 continue;
             }
             match self.lock.release(&owner) {
                 Release::Released => {
-                    if deferred {
+                    if spent.deferred {
                         self.wake_printer();
                     }
-                    return (Outcome::Done { blocked }, steps);
+                    let blocked = pass.blocked;
+                    return (Outcome::Done { blocked }, spent.steps);
                 }
                 Release::HandedOff => {
                     Self::bump(&self.handoffs);
-                    return (Outcome::HandedOff, steps);
+                    return (Outcome::HandedOff, spent.steps);
                 }
-                Release::Lost => return (Outcome::Lost, steps),
+                Release::Lost => return (Outcome::Lost, spent.steps),
                 Release::Recheck => continue,
             }
         }
     }
+
+    /// One step on every console, within the budget. `Err` if the lock was
+    /// handed over or lost meanwhile.
+    fn pass(
+        &self,
+        owner: &Owner,
+        cx: &StepCtx,
+        budget: Budget,
+        spent: &mut Spent,
+    ) -> Result<Pass, Outcome> {
+        let mut pass = Pass::default();
+        for console in &self.consoles {
+            if spent.over(budget, P::now()) {
+                pass.exhausted = true;
+                break;
+            }
+            if !console.is_registered() {
+                continue;
+            }
+            if self.lock.enter_unsafe(owner).is_err() {
+                return Err(Outcome::Lost);
+            }
+            let step = emit::step(&self.ring, console, cx);
+            match self.lock.exit_unsafe(owner) {
+                Boundary::Continue => {}
+                Boundary::HandedOff => {
+                    Self::bump(&self.handoffs);
+                    spent.steps += matches!(step, Step::Progress { .. }) as u32;
+                    return Err(Outcome::HandedOff);
+                }
+                Boundary::Lost => return Err(Outcome::Lost),
+            }
+            match step {
+                Step::Progress { bytes } => {
+                    pass.progressed = true;
+                    spent.steps += 1;
+                    spent.bytes = spent.bytes.saturating_add(bytes);
+                }
+                Step::Idle => {}
+                Step::Stuck { deferred } => {
+                    pass.blocked |= !deferred;
+                    spent.deferred |= deferred;
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    /// The budget ran out: release (or hand over) and leave the rest to the
+    /// printer.
+    fn leave_exhausted(&self, owner: &Owner) -> Outcome {
+        Self::bump(&self.budget_exhausted);
+        let r = self.lock.release_exhausted(owner);
+        self.wake_printer();
+        if r == Release::HandedOff {
+            Self::bump(&self.handoffs);
+            Outcome::HandedOff
+        } else {
+            Outcome::Exhausted
+        }
+    }
+}
+
+/// What one printing call has spent of its budget.
+struct Spent {
+    start: u64,
+    steps: u32,
+    bytes: u32,
+    /// A thread-only sink had work it could not do here.
+    deferred: bool,
+}
+
+impl Spent {
+    fn over(&self, budget: Budget, now: u64) -> bool {
+        self.steps >= budget.records
+            || (budget.bytes != 0 && self.bytes >= budget.bytes)
+            || (budget.ticks != 0 && now.wrapping_sub(self.start) >= budget.ticks)
+    }
+}
+
+/// One round over the consoles.
+#[derive(Default)]
+struct Pass {
+    progressed: bool,
+    blocked: bool,
+    exhausted: bool,
 }

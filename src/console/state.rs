@@ -212,6 +212,9 @@ pub struct ConsoleStats {
     /// Records of low severity this console skipped to keep up under
     /// overload (severe ones go ahead of them).
     pub skipped: u32,
+    /// Panic messages the ring could not store, printed straight to this
+    /// console, marked `(not stored)` (they are also among `writer_lost`).
+    pub printed_unstored: u32,
     /// Records the sink failed on (or binary frames too long to emit whole).
     pub failed: u32,
     /// Records writers could not store at all (seen by this console).
@@ -247,6 +250,7 @@ pub(crate) struct Console {
     filtered: AtomicU32,
     missed: AtomicU32,
     skipped: AtomicU32,
+    printed_unstored: AtomicU32,
     failed: AtomicU32,
     writer_lost: AtomicU32,
     announced: AtomicU32,
@@ -284,6 +288,7 @@ impl Console {
                 filtered: AtomicU32::new(0),
                 missed: AtomicU32::new(0),
                 skipped: AtomicU32::new(0),
+                printed_unstored: AtomicU32::new(0),
                 failed: AtomicU32::new(0),
                 writer_lost: AtomicU32::new(0),
                 announced: AtomicU32::new(0),
@@ -378,6 +383,7 @@ impl Console {
             filtered: self.filtered.load(Ordering::Relaxed),
             missed: self.missed.load(Ordering::Relaxed),
             skipped: self.skipped.load(Ordering::Relaxed),
+            printed_unstored: self.printed_unstored.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             writer_lost: self.writer_lost.load(Ordering::Relaxed),
             announced: self.announced.load(Ordering::Relaxed),
@@ -396,6 +402,12 @@ impl Console {
     }
     pub(crate) fn count_missed(&self, n: u64) {
         Self::add(&self.missed, n as u32)
+    }
+    /// A record printed although the ring never stored it (the panic
+    /// message, when the ring refused it): printed, and already counted as
+    /// a writer-side drop, so not part of `consumed`.
+    pub(crate) fn count_printed_unstored(&self) {
+        Self::add(&self.printed_unstored, 1)
     }
     pub(crate) fn count_skipped(&self) {
         Self::add(&self.skipped, 1)

@@ -1,12 +1,12 @@
-//! Record header: what the ring stores in front of every payload.
+//! Record header: what the ring stores with every payload.
 //!
 //! Layout (16 bytes per record in all):
 //!
 //! ```text
-//!  slot table (out of band, 4 bytes)       data words (in band, 12 bytes + payload)
-//! +----------------------+               +---------------------------------------+
-//! | seq (u32, committed) |   ...  pos -> | meta | ts lo | ts hi | payload words .. |
-//! +----------------------+               +---------------------------------------+
+//!  slot table (out of band, 4 bytes)          data words (in band, payload + 12 bytes)
+//! +-------+-----+-----+                    +--------------------------------------+
+//! | state | lap | end |   ...  end - n ->  | payload words .. | ts lo | ts hi | meta |
+//! +-------+-----+-----+                    +--------------------------------------+ <- end
 //!
 //!  meta word:  bits  0..16  payload length in bytes (u16)
 //!              bits 16..19  level (1..=5)
@@ -14,8 +14,9 @@
 //!              bits 24..32  caller context id (u8)
 //! ```
 //!
-//! The slot word holds the low 32 bits of the sequence number; a reader with
-//! a 64-bit cursor rebuilds the full number from it (see [`Cursor`](super::Cursor)).
+//! The slot word says where the record ends; the trailer's meta word, last,
+//! gives its length, so a reader finds the start from the end. A reader's
+//! 64-bit cursor gives the lap the slot must show (see [`Cursor`](super::Cursor)).
 //!
 //! ```
 //! use logbuf::ring::{Flags, RecordMeta};

@@ -272,3 +272,32 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
     assert_eq!(written + ring.lost().total(), 2 * per_writer);
     assert_eq!(ring.lost().unstored(), 0, "no writer refused (I10)");
 }
+
+/// Issue 10's spurious `Busy`: a writer (thread mode, the lowest priority)
+/// loads the tail, is preempted while other writers lap the ring so that
+/// the tail record's slot is reused by a newer, committed record, and then
+/// pushes the tail from its stale snapshot. The old ring read the reused
+/// slot as "not committed" and refused the record as `Busy` although no
+/// writer was stalled at all. Now the stale snapshot is recognised and the
+/// writer just looks again.
+#[test]
+fn stale_tail_whose_slot_was_reused_is_not_busy() {
+    let ring: Ring<64, 4> = Ring::new();
+    for i in 0..4u8 {
+        ring.write(meta(0), &[i; 8]).unwrap();
+    }
+    // Ordering: Relaxed; single-threaded test snapshot.
+    let stale = ring.tail.load(crate::sync::Ordering::Relaxed);
+    // The "interrupt": enough records that slot (stale tail) is reused.
+    for i in 0..9u8 {
+        ring.write(meta(1), &[i; 8]).unwrap();
+    }
+    let (ts, _) = Ring::<64, 4>::unpack(stale);
+    let now = Ring::<64, 4>::slot_unpack(ring.slot_load(ts, crate::sync::Ordering::Relaxed));
+    assert_eq!(now.state, super::COMMITTED, "the slot holds a newer record");
+    assert_eq!(ring.push_tail(stale), Ok(()), "a stale tail is not Busy");
+    assert_eq!(ring.lost(), LostCounts::default());
+    // And a full write from that point on succeeds.
+    ring.write(meta(2), b"thread").unwrap();
+    assert_eq!(ring.lost().total(), 0);
+}
