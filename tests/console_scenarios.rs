@@ -952,3 +952,61 @@ fn panic_message_gets_out_even_if_the_ring_refuses_it() {
     );
     assert_eq!(log.console_stats(0).unwrap().printed_unstored, 1);
 }
+
+/// Issue 11: a synchronously slow sink paces no other console. A blocking
+/// UART console is dedicated and served by its own printer thread, which
+/// is stuck inside one long write; meanwhile every log call prints the
+/// fast console itself: its lag stays 0 after every call. (Served by the
+/// shared loop instead, the stuck printer would hold the consoles and the
+/// fast console would get nothing until the write ended.)
+#[test]
+fn dedicated_slow_console_does_not_pace_a_fast_one() {
+    let log: &'static Logger<Board<63>, 4096, 256, 2> =
+        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let (slow, gate) = {
+        let cap = Capture::new();
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let g = gate.clone();
+        cap.set_hook(move |_| {
+            let (m, cv) = &*g;
+            let mut open = m.lock().unwrap();
+            while !*open {
+                open = cv.wait(open).unwrap();
+            }
+        });
+        (cap, gate)
+    };
+    let fast = Capture::new();
+    let s = log
+        .add_dedicated_console(slow.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    let f = log
+        .add_console(fast.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    set_caller(Caller::thread(0, 1));
+    log.log(Level::Info, format_args!("first p1 n={}", 0));
+    let printer = std::thread::spawn(move || {
+        set_caller(Caller::thread(1, 9));
+        while log.console_printer(s) != PrinterStatus::Idle {}
+    });
+    // Wait until the slow printer is inside its sink.
+    must_finish(
+        10,
+        move || while log.console_printer(s) != PrinterStatus::Busy {},
+    );
+    for i in 1..100 {
+        log.log(Level::Info, format_args!("next p1 n={i}"));
+        let st = log.console_stats(f).unwrap();
+        assert_eq!(st.printed as u64, i + 1, "fast console lag after call {i}");
+    }
+    assert!(
+        slow.lines().is_empty(),
+        "the slow sink is still in its first write"
+    );
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    printer.join().unwrap();
+    while log.console_printer(s) != PrinterStatus::Idle {}
+    assert_complete(&fast.lines(), 1, 100);
+    assert_complete(&slow.lines(), 1, 100);
+}

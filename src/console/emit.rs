@@ -71,6 +71,8 @@ pub(crate) enum Step {
 pub(crate) struct StepCtx {
     /// Only sinks that may be written from any context (interrupt, panic).
     pub any_context_only: bool,
+    /// The panic flush: dedicated consoles too, whoever held them.
+    pub hostile: bool,
     /// Would-block retries per write (the panic flush polls).
     pub spins: u32,
     /// Clock, for notices.

@@ -9,7 +9,7 @@ use super::render::LineFormat;
 use super::state::{Console, ConsoleStats};
 use crate::ring::{RecordMeta, Ring};
 use crate::sinks::Sink;
-use crate::sync::{spin_hint, AtomicU32, AtomicU8, Ordering};
+use crate::sync::{spin_hint, AtomicBool, AtomicU32, AtomicU8, Ordering};
 use crate::{Level, LevelFilter};
 use core::fmt::{self, Write as _};
 use core::marker::PhantomData;
@@ -301,6 +301,8 @@ pub struct Logger<P: Platform, const WORDS: usize, const SLOTS: usize, const CON
     max_irq_records: AtomicU32,
     /// Nesting depth of `panic_flush` (a panic inside a sink while flushing).
     panic_depth: AtomicU32,
+    /// Some console is dedicated: every log call wakes the printer.
+    dedicated: AtomicBool,
     _platform: PhantomData<fn() -> P>,
 }
 
@@ -364,6 +366,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 budget_exhausted: AtomicU32::new(0),
                 max_irq_records: AtomicU32::new(0),
                 panic_depth: AtomicU32::new(0),
+                dedicated: AtomicBool::new(false),
                 _platform: PhantomData,
             }
         }
@@ -425,6 +428,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             addr_of_mut!((*p).budget_exhausted).write(AtomicU32::new(0));
             addr_of_mut!((*p).max_irq_records).write(AtomicU32::new(0));
             addr_of_mut!((*p).panic_depth).write(AtomicU32::new(0));
+            addr_of_mut!((*p).dedicated).write(AtomicBool::new(false));
             addr_of_mut!((*p)._platform).write(PhantomData);
             (mem.assume_init_ref(), report)
         }
@@ -492,6 +496,29 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
     ) -> Result<usize, AddConsoleError> {
+        self.install_console(sink, filter, false)
+    }
+
+    /// Registers a console that only its own printer serves
+    /// ([`Logger::console_printer`]): for a sink that is synchronously slow
+    /// (a blocking UART at 115200 baud spends 7 ms in one 80-byte write), run
+    /// its printer in a context of its own (a low-priority task or
+    /// interrupt) and it paces no other console (Linux nbcon's printer per
+    /// console). Log calls then always wake the printer.
+    pub fn add_dedicated_console(
+        &self,
+        sink: &'static mut dyn Sink,
+        filter: LevelFilter,
+    ) -> Result<usize, AddConsoleError> {
+        self.install_console(sink, filter, true)
+    }
+
+    fn install_console(
+        &self,
+        sink: &'static mut dyn Sink,
+        filter: LevelFilter,
+        dedicated: bool,
+    ) -> Result<usize, AddConsoleError> {
         let caller = P::caller();
         let owner = match self.lock.acquire_or_mark(caller, Priority::Normal, false) {
             Attempt::Acquired(o) => o,
@@ -506,7 +533,13 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                         filter,
                         self.ring.oldest(),
                         self.ring.lost().unstored(),
+                        dedicated,
                     );
+                    if dedicated {
+                        // Ordering: Relaxed; a hint for log calls to wake
+                        // the printer, set once.
+                        self.dedicated.store(true, Ordering::Relaxed);
+                    }
                     result = Ok(i);
                     break;
                 }
@@ -649,6 +682,10 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     }
 
     fn after_store(&self, caller: Caller) {
+        // Ordering: Relaxed; see `install_console`.
+        if self.dedicated.load(Ordering::Relaxed) {
+            self.wake_printer();
+        }
         let budget = if caller.is_interrupt() {
             self.config().irq_budget
         } else {
@@ -727,6 +764,35 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             Outcome::Done { blocked: false } | Outcome::Exhausted => PrinterStatus::Idle,
             Outcome::HandedOff | Outcome::Lost => PrinterStatus::Busy,
         }
+    }
+
+    /// The printer of one dedicated console ([`Logger::add_dedicated_console`]):
+    /// prints everything to it, without the console lock, so that its sink
+    /// may take as long as it takes while log calls and the shared printer
+    /// serve the other consoles. Run it from its own context whenever the
+    /// printer is woken. `Busy` if another context runs it right now, or
+    /// the console is not a dedicated one.
+    pub fn console_printer(&self, console: usize) -> PrinterStatus {
+        let Some(c) = self
+            .consoles
+            .get(console)
+            .filter(|c| c.is_registered() && c.is_dedicated())
+        else {
+            return PrinterStatus::Busy;
+        };
+        if !c.claim() {
+            return PrinterStatus::Busy;
+        }
+        let status = loop {
+            let cx = self.step_ctx(false, 0);
+            match emit::step(&self.ring, c, &cx) {
+                Step::Progress { .. } => {}
+                Step::Idle => break PrinterStatus::Idle,
+                Step::Stuck { .. } => break PrinterStatus::Blocked,
+            }
+        };
+        c.unclaim();
+        status
     }
 
     /// For fault handlers: takes the consoles at a record boundary (directly,
@@ -810,8 +876,8 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                     self.lock.hostile_takeover(caller)
                 }
             };
-        if cut {
-            for c in &self.consoles {
+        for c in &self.consoles {
+            if cut || (c.is_dedicated() && c.is_claimed()) {
                 c.mark_replay();
             }
         }
@@ -866,6 +932,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         let config = self.config();
         StepCtx {
             any_context_only,
+            hostile: false,
             spins,
             now: P::now(),
             line: config.line,
@@ -894,7 +961,10 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             deferred: false,
         };
         loop {
-            let cx = self.step_ctx(any_context_only, spins);
+            let mut cx = self.step_ctx(any_context_only, spins);
+            // The panic flush also prints dedicated consoles: their printers
+            // never run again (its contract).
+            cx.hostile = mode == Mode::Panic;
             let pass = match self.pass(&owner, &cx, budget, &mut spent) {
                 Ok(pass) => pass,
                 Err(outcome) => return (outcome, spent.steps),
@@ -938,7 +1008,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 pass.exhausted = true;
                 break;
             }
-            if !console.is_registered() {
+            if !console.is_registered() || (console.is_dedicated() && !cx.hostile) {
                 continue;
             }
             if self.lock.enter_unsafe(owner).is_err() {

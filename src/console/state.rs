@@ -237,6 +237,12 @@ impl ConsoleStats {
 
 pub(crate) struct Console {
     registered: AtomicBool,
+    /// Served only by its own printer ([`Logger::console_printer`](super::Logger::console_printer)),
+    /// never by the shared printing loop: a synchronously slow sink then
+    /// paces no other console.
+    dedicated: AtomicBool,
+    /// Held by the context running this console's own printer.
+    claimed: AtomicBool,
     /// Inside a sink write right now (a panic takeover cuts it). Atomic so
     /// the store survives optimisation: a panic handler reads it through
     /// another path.
@@ -279,6 +285,8 @@ impl Console {
         pub(crate) fn new() -> Console {
             Console {
                 registered: AtomicBool::new(false),
+                dedicated: AtomicBool::new(false),
+                claimed: AtomicBool::new(false),
                 in_write: AtomicBool::new(false),
                 disabled: AtomicBool::new(false),
                 filter: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
@@ -302,6 +310,36 @@ impl Console {
         self.registered.load(Ordering::Acquire)
     }
 
+    /// Whether only its own printer serves this console.
+    pub(crate) fn is_dedicated(&self) -> bool {
+        // Ordering: Relaxed; set before `registered` (Release) and read
+        // after `is_registered` (Acquire).
+        self.dedicated.load(Ordering::Relaxed)
+    }
+
+    /// Claims the console for its own printer; false if another context
+    /// runs it.
+    pub(crate) fn claim(&self) -> bool {
+        // Ordering: Acquire on success; pairs with the Release in `unclaim`
+        // so the previous printer's sink and state writes are visible.
+        self.claimed
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Ends a claim (or a panic flush's hostile use of a claimed console).
+    pub(crate) fn unclaim(&self) {
+        // Ordering: Release; pairs with the Acquire in `claim`.
+        self.claimed.store(false, Ordering::Release);
+    }
+
+    /// Whether a printer holds the console right now.
+    pub(crate) fn is_claimed(&self) -> bool {
+        // Ordering: Relaxed; only a panic flush on this core (others
+        // stopped) reads it, to replay a cut line.
+        self.claimed.load(Ordering::Relaxed)
+    }
+
     /// Owner-only: installs the sink and its starting point.
     pub(crate) fn install(
         &self,
@@ -309,7 +347,10 @@ impl Console {
         filter: LevelFilter,
         cursor: Cursor,
         lost_seen: u32,
+        dedicated: bool,
     ) {
+        // Ordering: Relaxed; published by the Release store of `registered`.
+        self.dedicated.store(dedicated, Ordering::Relaxed);
         self.with(|slot, st| {
             *slot = Some(sink);
             *st = fresh_state();
@@ -357,7 +398,10 @@ impl Console {
             .store(crate::level::stored_filter(f), Ordering::Relaxed);
     }
 
-    /// Owner-only access to the sink and the progress state.
+    /// Owner-only access to the sink and the progress state: the owner is
+    /// the console-lock owner inside a record for a shared console, the
+    /// claim holder for a dedicated one (or the panic flush, whose caller
+    /// guarantees every other context is stopped).
     pub(crate) fn with<R>(
         &self,
         f: impl FnOnce(&mut Option<&'static mut dyn Sink>, &mut ConsoleState) -> R,
