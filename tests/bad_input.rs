@@ -7,8 +7,8 @@ use logbuf::Level;
 
 type R = Ring<64, 8>;
 /// Index of the first slot word in a ring image (after the 9 index and
-/// counter words and the pin words).
-const SLOT0: usize = 9 + logbuf::ring::PINS;
+/// counter words, the pin words and the pin count).
+const SLOT0: usize = 10 + logbuf::ring::PINS;
 
 fn image_of(ring: &R) -> Vec<u32> {
     let mut img = vec![0; R::IMAGE_WORDS];

@@ -125,6 +125,7 @@
 //! | O2    | pusher: pin word CAS `0 -> (tp, end)` (AcqRel) | K1, C3 |
 //! | O3    | pusher: slot RMW after pinning (AcqRel)     | C2 (either the late writer sees our pin, or we see it finished) |
 //! | P2    | pusher: `tail` CAS (AcqRel)                 | W1, R3 |
+//! | K0    | pin count: `fetch_add` / `fetch_sub` (Release) with each pin word taken / freed; writer's load (Acquire), 0 = skip the scan | K0 |
 //! | K1    | writer: pin word load (Acquire) while placing its extent | O2, C3 |
 //! | R1    | reader: slot load (Acquire)                 | C1 |
 //! | R2    | reader: `fence(Acquire)` after copying, before re-validation | W2 |
@@ -404,6 +405,8 @@ pub struct Ring<const WORDS: usize, const SLOTS: usize> {
     policy: AtomicU32,
     /// Pinned extents `(from, to)`, 16 bits each; 0 = free.
     pins: [AtomicU32; PINS],
+    /// How many pin words are taken (lets writers skip the scan).
+    pins_live: AtomicU32,
     /// One slot word per record (stored biased: see [`Ring::slot_load`]).
     slots: [AtomicU32; SLOTS],
     /// Record words.
@@ -420,6 +423,26 @@ const fn policy_word(p: Policy) -> u32 {
     match p {
         Policy::Overwrite => 0,
         Policy::DropNewest => 1,
+    }
+}
+
+/// A writer's claim: slot `index` at `lap`, extent `[from, end)`.
+#[derive(Clone, Copy)]
+pub(super) struct Claim {
+    index: u32,
+    lap: u32,
+    from: u32,
+    end: u32,
+}
+
+impl Claim {
+    /// The extent's end: the record's last word is just before it.
+    pub(super) fn end(&self) -> u32 {
+        self.end
+    }
+    /// The claimed record's sequence number.
+    pub(super) fn seq<const WORDS: usize, const SLOTS: usize>(&self) -> u64 {
+        Ring::<WORDS, SLOTS>::full_seq(self.lap, self.index)
     }
 }
 
@@ -517,6 +540,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 lost_overtaken: AtomicU32::new(0),
                 policy: AtomicU32::new(policy_word(policy)),
                 pins: crate::sync::array_of!(AtomicU32::new(0); PINS),
+                pins_live: AtomicU32::new(0),
                 slots: crate::sync::array_of!(AtomicU32::new(0); SLOTS),
                 data: crate::sync::array_of!(AtomicU32::new(0); WORDS),
             }
@@ -615,12 +639,77 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Stores one record whose payload is already in memory.
     ///
     /// Returns its sequence number (exact modulo `2^(LAP_BITS + log2
-    /// SLOTS)`, see the module's Limits).
+    /// SLOTS)`, see the module's Limits). The store path: one claim, the
+    /// words, one commit; no grant.
     #[inline]
     pub fn write(&self, meta: RecordMeta, payload: &[u8]) -> Result<u64, Dropped> {
-        let mut grant = self.reserve(payload.len(), meta)?;
-        grant.fill(payload);
-        grant.commit()
+        let (payload, meta) = if payload.len() > Self::MAX_PAYLOAD {
+            (&payload[..Self::MAX_PAYLOAD], meta.flags(Flags::TRUNCATED))
+        } else {
+            (payload, meta)
+        };
+        let len = payload.len() as u32;
+        let c = self.claim(HEADER_WORDS + payload_words(len))?;
+        let mut at = c.end.wrapping_sub(HEADER_WORDS + payload_words(len));
+        let mut chunks = payload.chunks_exact(4);
+        for w in &mut chunks {
+            // Ordering: Relaxed; published by C1, ordered after W2.
+            self.word(at).store(
+                u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+                Ordering::Relaxed,
+            );
+            at = at.wrapping_add(1);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 4];
+            last[..rest.len()].copy_from_slice(rest);
+            // Ordering: Relaxed; as above.
+            self.word(at)
+                .store(u32::from_le_bytes(last), Ordering::Relaxed);
+        }
+        self.commit(
+            &c,
+            record::pack_meta(len as u16, meta.level, meta.flags, meta.context),
+            meta.timestamp,
+        )
+    }
+
+    /// Stores the trailer and publishes claimed record `c` (C1); if it was
+    /// overtaken meanwhile, abandons it (C2, C3) instead.
+    #[inline]
+    pub(super) fn commit(&self, c: &Claim, meta: u32, timestamp: u64) -> Result<u64, Dropped> {
+        // Ordering: Relaxed trailer words; published by C1 below.
+        self.word(c.end.wrapping_sub(3))
+            .store(timestamp as u32, Ordering::Relaxed);
+        self.word(c.end.wrapping_sub(2))
+            .store((timestamp >> 32) as u32, Ordering::Relaxed);
+        self.word(c.end.wrapping_sub(1))
+            .store(meta, Ordering::Relaxed);
+        let reserved = SlotWord {
+            state: RESERVED,
+            lap: c.lap,
+            end: c.end,
+        };
+        let committed = SlotWord {
+            state: COMMITTED,
+            ..reserved
+        };
+        // Ordering: C1 Release; pairs with R1 (readers) and P1 (tail pushers):
+        // whoever sees COMMITTED in the slot sees every word above. Races the
+        // overtake O1 on this one word.
+        match self.slot_cas(
+            c.index,
+            Self::slot_pack(reserved),
+            Self::slot_pack(committed),
+            Ordering::Release,
+        ) {
+            Ok(_) => Ok(Self::full_seq(c.lap, c.index)),
+            Err(_) => {
+                self.abandon(c.index, c.lap, c.from, c.end);
+                Err(Dropped::Overtaken)
+            }
+        }
     }
 
     /// Reserves room for a record of `len` payload bytes.
@@ -641,20 +730,19 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         } else {
             (len, meta)
         };
-        let need = HEADER_WORDS + payload_words(len as u32);
+        let c = self.claim(HEADER_WORDS + payload_words(len as u32))?;
+        Ok(Grant::new(self, c, len as u16, meta))
+    }
+
+    /// Claims slot and words for a record of `need` words (steps 1 and 2
+    /// of the writer protocol).
+    #[inline]
+    fn claim(&self, need: u32) -> Result<Claim, Dropped> {
+        let (mut head, mut slot, mut tail) = self.snapshot();
         for _ in 0..MAX_ATTEMPTS {
-            // Ordering: H1 Acquire; pairs with H2 so the slot load below sees
-            // at least the claim of hs - 1 that moved the head here.
-            let head = self.head.load(Ordering::Acquire);
-            // Ordering: W1 Acquire; pairs with P2 (tail CAS) so the words, the
-            // slot and the pins of the freed records are visible to us.
-            let tail = self.tail.load(Ordering::Acquire);
-            let (hs, hp) = Self::unpack(head);
-            // Ordering: Acquire; pairs with S1 of a writer that claimed hs
-            // (we may help the head past it) or C1/C2 of its previous lap.
-            let slot = self.slot_load(hs, Ordering::Acquire);
             match self.place(head, tail, slot, need) {
                 Place::At { end } => {
+                    let (hs, hp) = Self::unpack(head);
                     let lap = Self::slot_unpack(slot).lap.wrapping_add(1) & Self::LAP_MASK;
                     let claimed = SlotWord {
                         state: RESERVED,
@@ -666,16 +754,20 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                     // end to helpers, pushers and readers.
                     if self
                         .slot_cas(hs, slot, Self::slot_pack(claimed), Ordering::AcqRel)
-                        .is_err()
+                        .is_ok()
                     {
-                        continue;
+                        self.advance_head(head, end);
+                        // Ordering: W2 Release fence; pairs with a reader's
+                        // R2: a reader that sees any word we store below
+                        // also sees the tail move that freed these words.
+                        fence(Ordering::Release);
+                        return Ok(Claim {
+                            index: hs,
+                            lap,
+                            from: hp,
+                            end,
+                        });
                     }
-                    self.advance_head(head, end);
-                    // Ordering: W2 Release fence; pairs with a reader's R2: a
-                    // reader that sees any word we store below also sees the
-                    // tail move that freed these words, and discards its copy.
-                    fence(Ordering::Release);
-                    return Ok(Grant::new(self, hs, lap, hp, end, len as u16, meta));
                 }
                 Place::Help { end } => self.advance_head(head, end),
                 Place::Retry => {}
@@ -684,13 +776,33 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                     if self.policy.load(Ordering::Relaxed) == policy_word(Policy::DropNewest) {
                         return Err(self.count_lost(Dropped::Full));
                     }
-                    if let Err(why) = self.push_tail(tail) {
-                        return Err(self.count_lost(why));
+                    // The head and its slot stay as loaded: if they moved,
+                    // the claim CAS fails and everything is loaded again.
+                    match self.push_tail(tail) {
+                        Ok(now) => tail = now,
+                        Err(why) => return Err(self.count_lost(why)),
                     }
+                    continue;
                 }
             }
+            (head, slot, tail) = self.snapshot();
         }
         Err(self.count_lost(Dropped::Contention))
+    }
+
+    /// A writer's view: head (H1), the slot at the head, tail (W1).
+    #[inline]
+    fn snapshot(&self) -> (u32, u32, u32) {
+        // Ordering: H1 Acquire; pairs with H2 so the slot load below sees
+        // at least the claim of hs - 1 that moved the head here.
+        let head = self.head.load(Ordering::Acquire);
+        // Ordering: Acquire; pairs with S1 of a writer that claimed hs (we
+        // may help the head past it) or C1/C2 of its previous lap.
+        let slot = self.slot_load(Self::unpack(head).0, Ordering::Acquire);
+        // Ordering: W1 Acquire; pairs with P2 (tail CAS) so the words, the
+        // slot and the pins of the freed records are visible to us.
+        let tail = self.tail.load(Ordering::Acquire);
+        (head, slot, tail)
     }
 
     /// Decides what a writer with these snapshots does next.

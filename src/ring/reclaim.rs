@@ -20,30 +20,42 @@ enum Oldest {
 }
 
 impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
-    /// Frees the record at `tail` (or finds that someone else did).
-    /// `Err(Busy)` when the only way to make room would need a pin word and
-    /// none is free, or the ring holds nothing left to free.
-    pub(super) fn push_tail(&self, tail: u32) -> Result<(), Dropped> {
+    /// Frees the record at `tail` (or finds that someone else did) and
+    /// returns the tail as it is now. `Err(Busy)` when the only way to make
+    /// room would need a pin word and none is free, or the ring holds
+    /// nothing left to free.
+    pub(super) fn push_tail(&self, tail: u32) -> Result<u32, Dropped> {
         let (ts, tp) = Self::unpack(tail);
         let end = match self.oldest_state(ts) {
-            Oldest::Stale => return Ok(()),
+            Oldest::Stale => return Ok(self.load_tail()),
             Oldest::Nothing => return Err(Dropped::Busy),
             Oldest::Free { end } => end,
             Oldest::Pin { word, end } => {
                 if !self.pin(ts, word, tp, end)? {
-                    return Ok(()); // the writer finished meanwhile: look again
+                    // The writer finished meanwhile: look again.
+                    return Ok(self.load_tail());
                 }
                 end
             }
         };
         let next = Self::pack(ts.wrapping_add(1), end);
         // Ordering: P2 AcqRel; Release publishes "record ts freed" (and any
-        // pin made for it) to writers (W1) and readers (R3). Failure means
-        // someone else pushed: fine.
-        let _ = self
+        // pin made for it) to writers (W1) and readers (R3); Acquire (also
+        // on failure) makes the tail we return as good as a W1 load.
+        // Failure means someone else pushed: fine.
+        match self
             .tail
-            .compare_exchange(tail, next, Ordering::AcqRel, Ordering::Relaxed);
-        Ok(())
+            .compare_exchange(tail, next, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => Ok(next),
+            Err(now) => Ok(now),
+        }
+    }
+
+    /// The tail, as a writer loads it (W1).
+    fn load_tail(&self) -> u32 {
+        // Ordering: W1 Acquire; pairs with P2.
+        self.tail.load(Ordering::Acquire)
     }
 
     /// Looks at the oldest record `ts` and overtakes it if still reserved.
@@ -115,6 +127,10 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             if p.compare_exchange(0, region, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
             {
+                // Ordering: K0 Release; pairs with the writers' K0 Acquire
+                // load: sequenced before our tail push P2, so a writer that
+                // sees the new tail (W1) sees the count up.
+                self.pins_live.fetch_add(1, Ordering::Release);
                 return Some(i);
             }
         }
@@ -124,7 +140,14 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     fn unpin(&self, i: usize, region: u32) {
         // Ordering: C3 Release; pairs with K1: whoever sees the word free
         // again sees everything before this (the late writer's last stores).
-        let _ = self.pins[i].compare_exchange(region, 0, Ordering::Release, Ordering::Relaxed);
+        if self.pins[i]
+            .compare_exchange(region, 0, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+        {
+            // Ordering: K0 Release; a writer whose K0 load reads the count
+            // down to 0 sees the cleared pins and the stores before them.
+            self.pins_live.fetch_sub(1, Ordering::Release);
+        }
     }
 
     /// The late writer of overtaken record (`index`, `lap`) with extent
@@ -160,6 +183,11 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// at most PINS moves the place is clear.
     #[inline]
     pub(super) fn skip_pins(&self, hp: u32, need: u32) -> u32 {
+        // Ordering: K0 Acquire; pairs with the count's Release updates (see
+        // `claim_pin`, `unpin`): no pin live, nothing to skip.
+        if self.pins_live.load(Ordering::Acquire) == 0 {
+            return hp;
+        }
         let mut start = 0u32; // distance from hp
         for _ in 0..=PINS {
             let mut moved = false;

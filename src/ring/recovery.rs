@@ -73,7 +73,7 @@ pub struct Recovery {
 
 impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Size of the ring's memory in 32-bit words.
-    pub const IMAGE_WORDS: usize = 9 + super::PINS + SLOTS + WORDS;
+    pub const IMAGE_WORDS: usize = 10 + super::PINS + SLOTS + WORDS;
 
     const WORDS_ONLY: () = assert!(
         size_of::<Self>() == Self::IMAGE_WORDS * 4,
@@ -272,6 +272,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             // The writers that pinned words are gone with the reset.
             p.store(0, r);
         }
+        self.pins_live.store(0, r);
         self.policy.store(policy, r);
     }
 
@@ -456,7 +457,7 @@ mod tests {
         }
         let mut image = image_of(&a);
         // Third record's meta word (the last of its 4 words): an invalid level.
-        let data0 = 9 + crate::ring::PINS + 8; // header words + pins + slots
+        let data0 = 10 + crate::ring::PINS + 8; // header words + pins + slots
         let third = data0 + 2 * 4 + 3;
         image[third] = (image[third] & !(0x7 << 16)) | (7 << 16);
         let b = R::new();

@@ -17,7 +17,7 @@
 //! ```
 
 use super::record::{pack_meta, Flags, RecordMeta, HEADER_WORDS};
-use super::{Dropped, Ring, SlotWord, COMMITTED, RESERVED};
+use super::{Claim, Dropped, Ring};
 use crate::sync::Ordering;
 
 /// Room reserved in a [`Ring`] for one record. Fill it with [`Grant::write`]
@@ -28,12 +28,7 @@ use crate::sync::Ordering;
 /// [`Flags::TRUNCATED`]; reserved bytes never written read as zero.
 pub struct Grant<'a, const WORDS: usize, const SLOTS: usize> {
     ring: &'a Ring<WORDS, SLOTS>,
-    /// Slot index (head sequence number) and lap of the claim.
-    index: u32,
-    lap: u32,
-    /// Extent `[from, end)`; the record's words are its last ones.
-    from: u32,
-    end: u32,
+    claim: Claim,
     /// First payload word.
     begin: u32,
     len: u16,
@@ -45,19 +40,17 @@ pub struct Grant<'a, const WORDS: usize, const SLOTS: usize> {
 }
 
 impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
-    /// A grant for claimed slot `index` at `lap` with extent `[from, end)`.
-    /// Stores the meta word at once (and again at commit, with the final
-    /// flags): if a reset cuts this record, recovery still knows its size.
+    /// A grant for `claim`. Stores the meta word at once (and again at
+    /// commit, with the final flags): if a reset cuts this record, recovery
+    /// still knows its size.
     #[inline]
     pub(super) fn new(
         ring: &'a Ring<WORDS, SLOTS>,
-        index: u32,
-        lap: u32,
-        from: u32,
-        end: u32,
+        claim: Claim,
         len: u16,
         meta: RecordMeta,
     ) -> Self {
+        let end = claim.end();
         let begin = end.wrapping_sub(HEADER_WORDS + (len as u32).div_ceil(4));
         // Ordering: Relaxed; published by C1, ordered after W2.
         ring.word(end.wrapping_sub(1)).store(
@@ -66,10 +59,7 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
         );
         Grant {
             ring,
-            index,
-            lap,
-            from,
-            end,
+            claim,
             begin,
             len,
             written: 0,
@@ -92,7 +82,7 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
     /// This record's sequence number (exact modulo `2^(LAP_BITS + log2
     /// SLOTS)`, see the ring's Limits).
     pub fn seq(&self) -> u64 {
-        Ring::<WORDS, SLOTS>::full_seq(self.lap, self.index)
+        self.claim.seq::<WORDS, SLOTS>()
     }
 
     #[inline]
@@ -138,30 +128,6 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
         take as usize
     }
 
-    /// Fills a fresh grant with its whole payload at once: whole words
-    /// stored directly, the last partial word left for commit. The store
-    /// path of [`Ring::write`]; `bytes` longer than the reservation are cut
-    /// and flagged as in [`Grant::write`].
-    #[inline]
-    pub(super) fn fill(&mut self, bytes: &[u8]) {
-        debug_assert_eq!(self.written, 0);
-        if bytes.len() > self.len as usize {
-            self.meta.flags = self.meta.flags.with(Flags::TRUNCATED);
-        }
-        let bytes = &bytes[..bytes.len().min(self.len as usize)];
-        let mut chunks = bytes.chunks_exact(4);
-        for (index, c) in (&mut chunks).enumerate() {
-            let word = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-            self.store_word(index as u32, word);
-        }
-        let mut acc = 0u32;
-        for (k, &b) in chunks.remainder().iter().enumerate() {
-            acc |= (b as u32) << (8 * k);
-        }
-        self.acc = acc;
-        self.written = bytes.len() as u32;
-    }
-
     /// Publishes the record; returns its sequence number, or
     /// [`Dropped::Overtaken`] if the ring lapped it while this grant was
     /// held (the record is lost, counted once; nothing of it is published).
@@ -194,38 +160,7 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
             self.meta.flags,
             self.meta.context,
         );
-        let (ring, end) = (self.ring, self.end);
-        // Ordering: Relaxed trailer words; published by C1 below.
-        ring.word(end.wrapping_sub(3))
-            .store(self.meta.timestamp as u32, Ordering::Relaxed);
-        ring.word(end.wrapping_sub(2))
-            .store((self.meta.timestamp >> 32) as u32, Ordering::Relaxed);
-        ring.word(end.wrapping_sub(1))
-            .store(meta, Ordering::Relaxed);
-        let reserved = SlotWord {
-            state: RESERVED,
-            lap: self.lap,
-            end,
-        };
-        let committed = SlotWord {
-            state: COMMITTED,
-            ..reserved
-        };
-        // Ordering: C1 Release; pairs with R1 (readers) and P1 (tail pushers):
-        // whoever sees COMMITTED in the slot sees every word above. Races the
-        // overtake O1 on this one word.
-        match ring.slot_cas(
-            self.index,
-            Ring::<WORDS, SLOTS>::slot_pack(reserved),
-            Ring::<WORDS, SLOTS>::slot_pack(committed),
-            Ordering::Release,
-        ) {
-            Ok(_) => Ok(self.seq()),
-            Err(_) => {
-                ring.abandon(self.index, self.lap, self.from, end);
-                Err(Dropped::Overtaken)
-            }
-        }
+        self.ring.commit(&self.claim, meta, self.meta.timestamp)
     }
 }
 
