@@ -478,9 +478,13 @@ fn formatter_panicking_mid_record_leaves_no_stuck_reservation() {
     assert!(log.log(Level::Info, format_args!("after n={}", 1)));
     let lines = cap.lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    // The cut record: what was written, then zeros for the rest.
+    // The cut record: what was written, then zeros for the rest (escaped
+    // on a text console).
     assert!(
-        lines[0].contains(&format!("ERROR t1: {}partial \0\0\0", "x".repeat(100))),
+        lines[0].contains(&format!(
+            "ERROR t1: {}partial \\x00\\x00\\x00",
+            "x".repeat(100)
+        )),
         "{:?}",
         lines[0]
     );
