@@ -302,12 +302,39 @@ fn text_of<'p>(header: &Header, payload: &'p [u8]) -> &'p [u8] {
 /// not starting with a body mark.
 fn plain(text: &[u8], mode: TextMode) -> bool {
     let body_ok = match mode {
-        TextMode::Escaped => text
-            .iter()
-            .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\'),
+        TextMode::Escaped => printable_ascii(text),
         TextMode::Raw => !text.contains(&b'\n'),
     };
     body_ok && !matches!(text.first(), Some(&(CONTINUATION | OWN)))
+}
+
+/// Whether a byte is printable ASCII other than backslash.
+fn printable(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && b != b'\\'
+}
+
+/// Whether every byte of `text` is [`printable`]: a word at a time (the
+/// usual "has a byte less than n" bit tricks, exact for whether any byte
+/// of the word matches), the tail byte by byte.
+fn printable_ascii(text: &[u8]) -> bool {
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::MAX / 255;
+    const HIGH: usize = ONES * 0x80;
+    let mut words = text.chunks_exact(W);
+    for w in &mut words {
+        let mut a = [0u8; W];
+        a.copy_from_slice(w);
+        let x = usize::from_ne_bytes(a);
+        // A byte below 0x20, or at 0x7f and above, or equal to '\\'.
+        let low = x.wrapping_sub(ONES * 0x20) & !x;
+        let high = x.wrapping_add(ONES) | x;
+        let y = x ^ (ONES * b'\\' as usize);
+        let backslash = y.wrapping_sub(ONES) & !y;
+        if (low | high | backslash) & HIGH != 0 {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| printable(b))
 }
 
 /// The record's text after its prefix: the fast path writes plain text in
@@ -688,6 +715,21 @@ mod tests {
             rendered(&f, &h, b"a\x1b\r\xff", TextMode::Raw),
             b"INFO  t0: a\x1b\r\xff\n"
         );
+    }
+
+    #[test]
+    fn word_scan_agrees_with_the_byte_rule_for_every_byte_everywhere() {
+        for len in 0..24 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut t = std::vec![b'a'; len];
+                    t[at] = b;
+                    assert_eq!(printable_ascii(&t), printable(b), "{b:#x} at {at} of {len}");
+                    t[(at + 5) % len] = 0x7e;
+                    assert_eq!(printable_ascii(&t), t.iter().all(|&c| printable(c)));
+                }
+            }
+        }
     }
 
     #[test]
