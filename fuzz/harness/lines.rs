@@ -88,28 +88,28 @@ fn context(s: &[u8]) -> Result<(String, &[u8]), String> {
 /// Whether an escaping console must never print `c` as it is.
 fn must_be_escaped(c: char) -> bool {
     matches!(c,
-        '\0'..='\x08' | '\x0a'..='\x1f' | '\x7f' | '\\'
+        '\0'..='\x08' | '\x0a'..='\x1f' | '\x7f'
         | '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}'
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Undoes `\xNN` escapes; an unescaped character that must be escaped, a
+/// Undoes `\xNN` escapes (other backslashes are themselves); an unescaped character that must be escaped, a
 /// malformed escape or invalid UTF-8 is an error.
 pub fn unescape(body: &[u8]) -> Result<Vec<u8>, String> {
     let s = std::str::from_utf8(body).map_err(|e| format!("escaped text not UTF-8: {e}"))?;
     let mut out = Vec::new();
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
-        if c == '\\' {
-            let hex = rest.get(1..4).ok_or("short escape")?;
-            let ok = hex.starts_with('x')
-                && hex[1..]
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if rest.starts_with("\\x") {
+            // Every `\x` is an escape (a literal one is written `\x5cx`).
+            let hex = rest.get(2..4).ok_or("short escape")?;
+            let ok = hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             if !ok {
                 return Err(format!("malformed escape {rest:?}"));
             }
-            out.push(u8::from_str_radix(&hex[1..], 16).unwrap());
+            out.push(u8::from_str_radix(hex, 16).unwrap());
             rest = &rest[4..];
         } else if must_be_escaped(c) {
             return Err(format!("unescaped {c:?}"));

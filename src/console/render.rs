@@ -43,8 +43,10 @@
 //! also escape what a record's text could use to corrupt a terminal or a
 //! log collector, each byte as `\xNN` (lowercase hex, like `dmesg` and
 //! Linux's `/dev/kmsg`): control characters (`\x00`–`\x1f` except tab, so
-//! ESC, `\r`, NUL, BEL), DEL, the backslash itself (so the escaped text is
-//! unambiguous: `\x5c`), bytes that are not valid UTF-8, and the Unicode
+//! ESC, `\r`, NUL, BEL), DEL, a backslash followed by `x` (written
+//! `\x5cx`, so every `\x` on the console is an escape and the text can be
+//! recovered exactly; other backslashes, as in `{:?}` output, stay), bytes
+//! that are not valid UTF-8, and the Unicode
 //! characters terminals or viewers act on: C1 controls (U+0080–U+009F),
 //! the line and paragraph separators (U+2028, U+2029) and the bidirectional
 //! embedding, override and isolate controls (U+202A–U+202E,
@@ -369,10 +371,11 @@ fn hex_escape(b: u8) -> [u8; 4] {
     [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]
 }
 
-/// Whether an escaped console shows `c` as `\xNN` escapes of its bytes.
+/// Whether an escaped console shows `c` as `\xNN` escapes of its bytes
+/// (besides a backslash before `x`).
 fn needs_escape(c: char) -> bool {
     matches!(c,
-        '\0'..='\x08' | '\x0a'..='\x1f' | '\x7f' | '\\'
+        '\0'..='\x08' | '\x0a'..='\x1f' | '\x7f'
         | '\u{80}'..='\u{9f}'
         | '\u{2028}' | '\u{2029}'
         | '\u{202a}'..='\u{202e}'
@@ -389,7 +392,9 @@ fn write_text(line: &[u8], mode: TextMode, out: &mut SinkOut<'_>) -> fmt::Result
         let valid = chunk.valid();
         let mut run = 0;
         for (i, c) in valid.char_indices() {
-            if needs_escape(c) {
+            // A literal `\x` would read as an escape: its backslash is one.
+            let ambiguous = c == '\\' && valid.as_bytes().get(i + 1) == Some(&b'x');
+            if needs_escape(c) || ambiguous {
                 out.write_str(&valid[run..i])?;
                 for &b in &valid.as_bytes()[i..i + c.len_utf8()] {
                     out.write_bytes(&hex_escape(b))?;
@@ -703,7 +708,12 @@ mod tests {
         let f = LineFormat::DEFAULT.with_timestamp(false);
         assert_eq!(
             line(&f, &h, b"a\x1b[2J\x07\r\0\xff\\b\tc\x7f"),
-            "INFO  t0: a\\x1b[2J\\x07\\x0d\\x00\\xff\\x5cb\tc\\x7f\n"
+            "INFO  t0: a\\x1b[2J\\x07\\x0d\\x00\\xff\\b\tc\\x7f\n"
+        );
+        // Only a backslash that would start an escape is one.
+        assert_eq!(
+            line(&f, &h, br#"\x41 "q\"" \\x"#),
+            "INFO  t0: \\x5cx41 \"q\\\"\" \\\\x5cx\n"
         );
         // Valid UTF-8 stays; C1 controls, separators and bidi controls do not.
         assert_eq!(

@@ -140,7 +140,7 @@ pub enum RecordFormat {
 /// section lists what is escaped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextMode {
-    /// Control characters (except tab), DEL, backslash, invalid UTF-8 and
+    /// Control characters (except tab), DEL, a backslash before `x`, invalid UTF-8 and
     /// the Unicode controls terminals act on are shown as `\xNN` escapes,
     /// like `dmesg`. The default.
     Escaped,

@@ -21,8 +21,8 @@
 //! with the record's prefix; every line after the first has the body mark
 //! `| ` right after the prefix (a continuation). A body starting with `!`
 //! is logbuf's own (a notice); a record's first line never starts with `|`
-//! or `!`, and control characters, invalid UTF-8 and backslash appear
-//! only as `\xNN` escapes. A line that breaks any of this is torn or
+//! or `!`, and control characters and invalid UTF-8 appear only as
+//! `\xNN` escapes (a literal backslash before `x` too). A line that breaks any of this is torn or
 //! forged.
 //!
 //! [`check`] verifies, for the one console the capture shows:
@@ -237,8 +237,8 @@ fn unescape(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
-        if c == '\\' {
-            let hex = rest.get(1..4)?.strip_prefix('x')?;
+        if rest.starts_with("\\x") {
+            let hex = rest.get(2..4)?;
             if !hex
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
