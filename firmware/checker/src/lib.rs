@@ -539,22 +539,17 @@ fn group<'a>(
     report: &mut Report,
     err: &mut impl FnMut(usize, String),
 ) -> Vec<Rec<'a>> {
-    let mut recs = Vec::new();
-    let mut open: Option<Open<'a>> = None;
+    let mut g = Groups {
+        recs: Vec::new(),
+        open: None,
+    };
     let mut i = 0;
     while i < lines.len() {
         let (n, text) = (i + 1, lines[i]);
         if lines.get(i + 1) == Some(&REPLAY_MARKER) {
             // A fragment cut by a panic takeover, the marker, the replay.
             report.replays += 1;
-            let start = match open.take() {
-                Some(o) if continues(&o, text) => o.start,
-                Some(o) => {
-                    recs.push(o.rec);
-                    i
-                }
-                None => i,
-            };
+            let start = g.end_unless_continued(text).unwrap_or(i);
             let fragment = lines[start..=i].join("\n");
             if !printed_record(lines, i + 2).starts_with(&fragment) {
                 err(
@@ -569,36 +564,60 @@ fn group<'a>(
         if text == REPLAY_MARKER {
             report.replays += 1;
             err(n, "replay marker without the cut fragment before it".into());
-            continue;
-        }
-        if let Some(frag) = text.strip_suffix(" [cut]").filter(|f| line_prefix(f)) {
+        } else if let Some(frag) = text.strip_suffix(" [cut]").filter(|f| line_prefix(f)) {
             report.cut_lines += 1;
-            match open.take() {
-                Some(o) if continues(&o, frag) => {}
-                Some(o) => recs.push(o.rec),
-                None => {}
-            }
-            continue;
-        }
-        let Some(line) = parse_line(text) else {
+            g.end_unless_continued(frag);
+        } else if let Some(line) = parse_line(text) {
+            g.add(n, line, err);
+        } else {
             err(n, format!("torn or malformed line: {text:?}"));
-            continue;
-        };
+        }
+    }
+    g.recs.extend(g.open.map(|o| o.rec));
+    g.recs
+}
+
+/// Records grouped so far, and the one whose lines may still continue.
+struct Groups<'a> {
+    recs: Vec<Rec<'a>>,
+    open: Option<Open<'a>>,
+}
+
+impl<'a> Groups<'a> {
+    /// Before a cut fragment: if it continues the open record, that record
+    /// was cut too (it is dropped; returns the index of its first line);
+    /// otherwise the open record was printed whole.
+    fn end_unless_continued(&mut self, frag: &str) -> Option<usize> {
+        match self.open.take() {
+            Some(o) if continues(&o, frag) => Some(o.start),
+            Some(o) => {
+                self.recs.push(o.rec);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A whole line: the next line of the open record, or a new one.
+    fn add(&mut self, n: usize, line: Line<'a>, err: &mut impl FnMut(usize, String)) {
         if line.body == Body::Continuation {
-            match open.as_mut() {
+            match self.open.as_mut() {
                 Some(o) if o.rec.prefix == line.prefix && o.rec.body == Body::First => {
                     o.rec.payload.push('\n');
                     o.rec.payload.push_str(line.payload);
                 }
                 _ => err(
                     n,
-                    format!("continuation line without its record (torn or forged): {text:?}"),
+                    format!(
+                        "continuation line without its record (torn or forged): {:?}",
+                        line.payload
+                    ),
                 ),
             }
-            continue;
+            return;
         }
-        if let Some(o) = open.take() {
-            recs.push(o.rec);
+        if let Some(o) = self.open.take() {
+            self.recs.push(o.rec);
         }
         let rec = Rec {
             n,
@@ -608,10 +627,8 @@ fn group<'a>(
             body: line.body,
             payload: line.payload.to_string(),
         };
-        open = Some(Open { start: n - 1, rec });
+        self.open = Some(Open { start: n - 1, rec });
     }
-    recs.extend(open.map(|o| o.rec));
-    recs
 }
 
 /// Checks a capture against the rules (see the crate documentation).
