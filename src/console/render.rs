@@ -729,9 +729,14 @@ mod tests {
 
     #[test]
     fn word_scan_agrees_with_the_byte_rule_for_every_byte_everywhere() {
-        for len in 0..24 {
+        // Under Miri: fewer lengths and bytes (every class boundary kept).
+        let (lens, step) = if cfg!(miri) { (10, 17) } else { (24, 1) };
+        let bytes = (0..=255u8)
+            .step_by(step)
+            .chain([0x1f, 0x20, 0x5c, 0x7e, 0x7f, 0x80]);
+        for len in 0..lens {
             for at in 0..len {
-                for b in 0..=255u8 {
+                for b in bytes.clone() {
                     let mut t = std::vec![b'a'; len];
                     t[at] = b;
                     assert_eq!(printable_ascii(&t), printable(b), "{b:#x} at {at} of {len}");
