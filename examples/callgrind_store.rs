@@ -8,7 +8,7 @@
 //! callgrind_store store  <impl> [N]   N stores of the 32-byte record
 //! callgrind_store fmt    <impl> [N]   N formatted `temp={} id={}` calls
 //! callgrind_store drain  <kind> [N]   N drains of 64 records (lines, bare, frames,
-//!                                     raw_lines, raw_bare, raw_frames)
+//!                                     escaped, raw_lines, raw_bare, raw_frames)
 //! callgrind_store header              measured bytes of ring memory per record
 //! callgrind_store best                fastest of 15 timed rounds per implementation
 //! ```
@@ -113,6 +113,7 @@ fn drain(kind: &str, n: u32) {
         "lines" => DrainKind::Lines,
         "bare" => DrainKind::Bare,
         "frames" => DrainKind::Frames,
+        "escaped" => DrainKind::Escaped,
         _ => usage(),
     };
     let d = Drain::new(kind);

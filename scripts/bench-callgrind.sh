@@ -63,7 +63,7 @@ echo "(empty baseline subtracted: store $(per "$base_store" 0 "$N"), formatted $
 echo
 echo "| drain ($DRAINS drains of 64 records) | bytes/record | logbuf (instr/record) | raw copy (instr/record) | × raw |"
 echo "|---|---:|---:|---:|---:|"
-for kind in lines bare frames; do
+for kind in lines bare frames escaped; do
     records=$(( DRAINS * 64 ))
     l=$(per "$(ir drain "$kind" "$DRAINS")" 0 "$records")
     r=$(per "$(ir drain "raw_$kind" "$DRAINS")" 0 "$records")

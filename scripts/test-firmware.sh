@@ -45,9 +45,9 @@ step "firmware: fmt, clippy"
 cargo fmt --manifest-path $FW/Cargo.toml --check
 cargo clippy -q --manifest-path $FW/Cargo.toml --target thumbv7m-none-eabi --bins -- -D warnings
 step "build thumbv7m (Cortex-M3, LM3S6965)"
-build m3 thumbv7m-none-eabi "flood panic wcet unplug"
+build m3 thumbv7m-none-eabi "flood panic wcet unplug hostile"
 step "build thumbv6m (Cortex-M0: portable-atomic + cortex-m critical-section-single-core)"
-build m0 thumbv6m-none-eabi "flood panic wcet"
+build m0 thumbv6m-none-eabi "flood panic wcet hostile"
 step "build thumbv7m for MPS2-AN385 (wcet with a 10 000-record backlog)"
 build mps2 thumbv7m-none-eabi wcet --no-default-features --features board-mps2-an385
 step "build thumbv7m with broken-no-printer"
@@ -93,6 +93,15 @@ run mps2-wcet mps2-an385 cortex-m3 6 0 &&
 # sink would block lost its " [cut]" terminator and glued two lines.
 step "unplugged mid-line while the ring overflows"
 run m3-unplug lm3s6965evb cortex-m3 6 0 && $CHECK "$CAP" --require thr@t0
+
+# Issue 14: records whose text holds line breaks, terminal escapes, NUL,
+# invalid UTF-8 and imitations of records, notices and the replay marker:
+# every line must parse as a line of its own record, every record's data
+# must be what was logged, and no line may pass for a notice.
+step "hostile record contents"
+HOSTILE=(--require evil@t0 --require raw@t0 --require sw@irq1)
+run m3-hostile lm3s6965evb cortex-m3 6 0 && $CHECK "$CAP" "${HOSTILE[@]}"
+run m0-hostile lm3s6965evb cortex-m0 6 0 && $CHECK "$CAP" "${HOSTILE[@]}"
 
 step "broken firmware must be rejected"
 run broken-flood lm3s6965evb cortex-m3 6 0

@@ -105,7 +105,9 @@ fn run<const ID: usize>(config: Config) {
                 last[p as usize] = Some(n);
             } else {
                 assert!(
-                    line.ends_with("messages dropped"),
+                    line.contains("WARN  logbuf: ! ")
+                        && (line.ends_with(" messages dropped")
+                            || line.ends_with(" ! 1 message dropped")),
                     "console {i}: torn line {line:?}"
                 );
             }

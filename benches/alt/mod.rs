@@ -39,6 +39,11 @@ use logbuf::{Level, LevelFilter};
 pub const RECORD: &[u8] = b"adc: ch3=0x03ff vbat=3.30V ok=1 ";
 const _: () = assert!(RECORD.len() == 32);
 
+/// A 32-byte record a text console must escape and split (issue 14): a
+/// line break, a terminal escape, a carriage return, NUL and invalid UTF-8.
+pub const HOSTILE: &[u8] = b"adc: ch3=\x1b[2J\r\n\0vbat=\xff\xfe 3.3V ok\n";
+const _: () = assert!(HOSTILE.len() == 32);
+
 /// Bytes of every buffer (logbuf's ring has the same data bytes).
 pub const CAP: usize = 64 * 1024;
 /// logbuf ring geometry: `CAP` bytes of data words, enough slots that the
@@ -343,6 +348,8 @@ pub enum DrainKind {
     Bare,
     /// Binary records to a frames sink: the payload bytes as they are.
     Frames,
+    /// Default text lines of [`HOSTILE`] instead of [`RECORD`].
+    Escaped,
 }
 
 /// A logger with one counting console, filled and drained by `printer()`.
@@ -360,14 +367,14 @@ impl Drain {
                 .with_timestamp(false)
                 .with_level(false)
                 .with_context(false),
-            DrainKind::Lines | DrainKind::Frames => LineFormat::DEFAULT,
+            DrainKind::Lines | DrainKind::Frames | DrainKind::Escaped => LineFormat::DEFAULT,
         };
         let logger: &'static DrainLogger =
             Box::leak(Box::new(Logger::new(Config { line, ..STORE_ONLY })));
         let bytes: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
         let format = match kind {
             DrainKind::Frames => RecordFormat::Frames,
-            DrainKind::Lines | DrainKind::Bare => RecordFormat::Lines,
+            DrainKind::Lines | DrainKind::Bare | DrainKind::Escaped => RecordFormat::Lines,
         };
         let sink = Box::leak(Box::new(CountSink { bytes, format }));
         logger
@@ -379,16 +386,21 @@ impl Drain {
             kind,
         }
     }
-    /// Stores [`DRAIN_RECORDS`] copies of [`RECORD`].
+    /// Stores [`DRAIN_RECORDS`] copies of [`RECORD`] ([`HOSTILE`] for
+    /// [`DrainKind::Escaped`]).
     pub fn fill(&self) {
         let meta = match self.kind {
             DrainKind::Frames => RecordMeta::new(Level::Info).flags(Flags::BINARY),
-            DrainKind::Lines | DrainKind::Bare => RecordMeta::new(Level::Info),
+            DrainKind::Lines | DrainKind::Bare | DrainKind::Escaped => RecordMeta::new(Level::Info),
+        };
+        let record = match self.kind {
+            DrainKind::Escaped => HOSTILE,
+            _ => RECORD,
         };
         for _ in 0..DRAIN_RECORDS {
             self.logger
                 .ring()
-                .write(meta, RECORD)
+                .write(meta, record)
                 .expect("ring has room");
         }
     }

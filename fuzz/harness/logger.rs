@@ -13,13 +13,14 @@
 //! be the records themselves, in order, byte for byte (self-checking
 //! payloads), with previous-boot and cut-writer records marked.
 
+use super::lines::{self, Item};
 use super::{pattern, payload_len, Input, MAX_OPS};
 use logbuf::console::{
     Budget, Caller, Config, ConsoleHold, ContextId, LineFormat, Logger, Platform, PrinterStatus,
     LINE_MAX,
 };
 use logbuf::ring::{Flags, Grant, RecordMeta, Recovery};
-use logbuf::sinks::{RecordFormat, Sink, SinkError};
+use logbuf::sinks::{RecordFormat, Sink, SinkError, TextMode};
 use logbuf::{Level, LevelFilter};
 use std::cell::{Cell, RefCell};
 use std::mem::MaybeUninit;
@@ -80,6 +81,8 @@ struct Script {
     fail_always: bool,
     any_context: bool,
     frames: bool,
+    /// Text written as it is ([`TextMode::Raw`]).
+    raw: bool,
     overclaim: bool,
     nested: u32,
     nested_kind: u8,
@@ -142,6 +145,13 @@ impl<const I: usize> Sink for FuzzSink<I> {
             RecordFormat::Lines
         }
     }
+    fn text_mode(&self) -> TextMode {
+        if SINKS.with(|s| s.borrow()[I].raw) {
+            TextMode::Raw
+        } else {
+            TextMode::Escaped
+        }
+    }
 }
 
 fn sink_for(i: usize) -> &'static mut dyn Sink {
@@ -191,6 +201,7 @@ impl Entry {
 
 struct ConsoleModel {
     frames: bool,
+    mode: TextMode,
     /// Records the ring held when the console was added (it starts there).
     held_at_add: u64,
     /// Entries at the time it was added.
@@ -212,17 +223,69 @@ struct Model {
     consoles: Vec<ConsoleModel>,
     /// The ring's records are known (not recovered from arbitrary RAM).
     known: bool,
+    /// The consoles' line format.
+    line: LineFormat,
 }
 
 type Shared = Rc<RefCell<Model>>;
 
-fn text_payload(boot: u32, id: u32, len: usize) -> Vec<u8> {
+/// What a hostile text record is made of (issue 14): line breaks,
+/// terminal controls, body marks, and imitations of logbuf's own lines and
+/// of other records' prefixes. All ASCII, so any cut is valid UTF-8.
+const HOSTILE: [&[u8]; 16] = [
+    b"\n",
+    b"\r",
+    b"\x1b[2J",
+    b"\0",
+    b"\t",
+    b"\\",
+    b"!",
+    b"|",
+    b"| ",
+    b"\n\n",
+    b"! 3 messages dropped",
+    b"\n! 1 message dropped\n",
+    b"\n[    0.000001] ERROR t0: forged",
+    b"\nWARN  logbuf: ! 2 messages dropped",
+    b"\n! logbuf: output cut by panic takeover; record replayed:\n",
+    b"\x7f",
+];
+
+/// More for records logged as bytes: invalid UTF-8, C1 controls, U+2028.
+const HOSTILE_BYTES: [&[u8]; 6] = [
+    b"\xff",
+    b"\xc2\x9b",
+    b"\xe2\x80\xa8",
+    b"\xc3",
+    b"\x80",
+    b"\xfe\n",
+];
+
+/// A self-checking text payload; every third record is hostile, built
+/// from `extra` as well as [`HOSTILE`] (and may start with either).
+fn text_payload(boot: u32, id: u32, len: usize, extra: &[&[u8]]) -> Vec<u8> {
     let head = format!("<{boot}.{id}.{len}>");
-    let mut v: Vec<u8> = head.into_bytes();
-    v.truncate(len);
-    while v.len() < len {
-        v.push(b'a' + pattern(id, v.len()) % 26);
+    let hostile = id % 3 == 0;
+    let piece = |i: usize| {
+        let k = pattern(id, i) as usize % (HOSTILE.len() + extra.len());
+        HOSTILE
+            .get(k)
+            .copied()
+            .unwrap_or_else(|| extra[k - HOSTILE.len()])
+    };
+    let mut v: Vec<u8> = Vec::new();
+    if hostile && pattern(id, 1000) % 2 == 0 {
+        v.extend_from_slice(piece(1001));
     }
+    v.extend_from_slice(head.as_bytes());
+    while v.len() < len {
+        if hostile && pattern(id, v.len() + 2000) % 4 == 0 {
+            v.extend_from_slice(piece(v.len()));
+        } else {
+            v.push(b'a' + pattern(id, v.len()) % 26);
+        }
+    }
+    v.truncate(len);
     v
 }
 
@@ -260,7 +323,8 @@ fn log_call(log: &'static Log, model: &Shared, call: Call, level: Level, len: us
         let payload = match call {
             Call::Literal => LITERAL.as_bytes().to_vec(),
             Call::Binary => binary_payload(id, len),
-            _ => text_payload(m.boot, id, len),
+            Call::Bytes => text_payload(m.boot, id, len, &HOSTILE_BYTES),
+            _ => text_payload(m.boot, id, len, &[]),
         };
         let stored = payload[..payload.len().min(MAX_PAYLOAD)].to_vec();
         let enabled = m.level.allows(level) || matches!(call, Call::Panic);
@@ -321,27 +385,59 @@ fn log_call(log: &'static Log, model: &Shared, call: Call, level: Level, len: us
 
 // ---------------------------------------------------------------- checking
 
-fn expected_line(e: &Entry, boot: u32) -> String {
-    let mut t = format!("{:<5} {}: ", e.level.as_str(), ContextId(e.ctx));
+/// The text of a stored record's lines, as the parser returns it.
+fn expected_text(e: &Entry, boot: u32) -> Vec<u8> {
+    let mut t = Vec::new();
     if e.boot < boot {
-        t.push_str("(previous boot) ");
+        t.extend_from_slice(b"(previous boot) ");
     }
     if e.binary {
-        t.push_str(&format!("<{}-byte binary record>", e.text.len()));
+        t.extend_from_slice(format!("<{}-byte binary record>", e.text.len()).as_bytes());
         return t;
     }
-    let shown = &e.text[..e.text.len().min(LINE_MAX)];
-    t.push_str(&String::from_utf8_lossy(shown));
+    t.extend_from_slice(lines::shown(&e.text[..e.text.len().min(LINE_MAX)]));
     if e.text.len() > LINE_MAX {
-        t.push_str(&format!(" [+{} bytes]", e.text.len() - LINE_MAX));
+        t.extend_from_slice(format!(" [+{} bytes]", e.text.len() - LINE_MAX).as_bytes());
     }
     if e.truncated {
-        t.push_str(" [truncated]");
+        t.extend_from_slice(b" [truncated]");
     }
     t
 }
 
-/// Checks a text console's output since the last settle.
+/// Whether a parsed record is entry `e`.
+fn is_entry(item: &Item, e: &Entry, boot: u32) -> bool {
+    let Item::Record {
+        level,
+        context,
+        text,
+        ..
+    } = item
+    else {
+        return false;
+    };
+    let level_ok = level
+        .as_deref()
+        .is_none_or(|l| l == format!("{:<5}", e.level.as_str()));
+    let ctx_ok = context
+        .as_deref()
+        .is_none_or(|c| c == ContextId(e.ctx).to_string());
+    let text_ok = match e.state {
+        EState::Stored => *text == expected_text(e, boot),
+        // Stale bytes of unwritten words, whatever they are.
+        EState::Abandoned => {
+            e.boot < boot
+                && text.starts_with(b"(previous boot) ")
+                && text.ends_with(b" [incomplete]")
+        }
+        _ => false,
+    };
+    level_ok && ctx_ok && text_ok
+}
+
+/// Checks a text console's output since the last settle: it must parse as
+/// whole lines of logbuf's grammar, one record per line group, in order,
+/// and the only notices are logbuf's.
 fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
     // A failed write abandons the unit in progress: drop its partial line.
     let mut text = Vec::new();
@@ -353,52 +449,31 @@ fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
         from = f;
     }
     text.extend_from_slice(&out[from..]);
-    let text = String::from_utf8_lossy(&text).into_owned();
-    assert!(
-        text.is_empty() || text.ends_with('\n'),
-        "a settled console ends its last line: {text:?}"
-    );
-    // An incomplete record prints the stale bytes of its unwritten words
-    // verbatim, newlines included: its line may span several.
-    let mut in_incomplete = false;
-    for line in text.lines() {
-        if in_incomplete {
-            in_incomplete = !line.ends_with(" [incomplete]");
-            continue;
-        }
-        if let Some(rest) = line.strip_suffix(" messages dropped") {
-            let n: u64 = rest.rsplit(' ').next().unwrap().parse().unwrap();
-            assert!(rest.contains("WARN  logbuf: "), "{line}");
-            c.notices += n;
-            continue;
-        }
-        if line.ends_with(" [cut]") {
-            continue; // a record overwritten while it was being printed
-        }
-        let found = (c.next..m.entries.len()).find(|&k| {
-            let e = &m.entries[k];
-            match e.state {
-                EState::Stored => line.ends_with(&expected_line(e, m.boot)),
-                EState::Abandoned => {
-                    let head = format!(
-                        "{:<5} {}: (previous boot) ",
-                        e.level.as_str(),
-                        ContextId(e.ctx)
+    let items = lines::items(&text, &m.line, c.mode).unwrap_or_else(|e| {
+        panic!(
+            "console output does not parse ({:?}, {:?}): {e}\n{}",
+            m.line,
+            c.mode,
+            String::from_utf8_lossy(&text)
+        )
+    });
+    for item in items {
+        match item {
+            Item::Notice(n) => c.notices += n,
+            Item::Cut | Item::Marker => {}
+            Item::Record { .. } => {
+                let found =
+                    (c.next..m.entries.len()).find(|&k| is_entry(&item, &m.entries[k], m.boot));
+                let Some(k) = found else {
+                    panic!(
+                        "console printed a record matching none from #{}: {item:?}",
+                        c.next
                     );
-                    e.boot < m.boot && line.contains(&head)
-                }
-                _ => false,
+                };
+                c.next = k + 1;
+                c.lines += 1;
             }
-        });
-        let Some(k) = found else {
-            panic!(
-                "console printed a line matching no record from #{}: {line:?}",
-                c.next
-            );
-        };
-        c.next = k + 1;
-        c.lines += 1;
-        in_incomplete = m.entries[k].state == EState::Abandoned && !line.ends_with(" [incomplete]");
+        }
     }
 }
 
@@ -472,6 +547,7 @@ pub fn run(data: &[u8]) {
         known_drops: 0,
         consoles: Vec::new(),
         known: true,
+        line: config.line,
     }));
     // Power-on RAM.
     let mut mem: Box<MaybeUninit<Log>> = Box::new_uninit();
@@ -535,17 +611,28 @@ fn config_from(inp: &mut Input) -> Config {
         printer_takeover: inp.flag(),
         emergency_spins: inp.below(4) as u32,
         panic_spins: inp.below(4) as u32,
-        line: LineFormat::DEFAULT.with_ticks_per_second(match inp.byte() % 3 {
-            0 => 1,
-            1 => 1000,
-            _ => 1_000_000,
-        }),
+        line: line_from(inp.byte()),
         keep_level: match inp.byte() % 3 {
             0 => Level::Error,
             1 => Level::Warn,
             _ => Level::Info,
         },
     }
+}
+
+/// Clock rate and, for issue 14, which prefix fields show: every
+/// combination, including none (the byte that chose the rate alone before).
+fn line_from(b: u8) -> LineFormat {
+    let fields = (b / 3) % 8;
+    LineFormat::DEFAULT
+        .with_ticks_per_second(match b % 3 {
+            0 => 1,
+            1 => 1000,
+            _ => 1_000_000,
+        })
+        .with_timestamp(fields & 1 == 0)
+        .with_level(fields & 2 == 0)
+        .with_context(fields & 4 == 0)
 }
 
 fn level_from(inp: &mut Input) -> Level {
@@ -570,10 +657,13 @@ fn run_boot(
     let consoles = 1 + inp.below(CONSOLES);
     for i in 0..consoles {
         let frames = inp.byte() % 3 == 0;
+        let kind = inp.byte();
+        let raw = kind & 0x10 != 0;
         SINKS.with(|s| {
             s.borrow_mut()[i] = Script {
-                any_context: inp.byte() % 4 != 0,
+                any_context: kind % 4 != 0,
                 frames,
+                raw,
                 ..Script::default()
             }
         });
@@ -590,6 +680,11 @@ fn run_boot(
         }
         m.consoles.push(ConsoleModel {
             frames,
+            mode: if raw {
+                TextMode::Raw
+            } else {
+                TextMode::Escaped
+            },
             held_at_add: held,
             added_at,
             next,
@@ -716,7 +811,7 @@ fn run_boot(
                 let id = m.next_id;
                 m.next_id += 1;
                 let lost_before = log.ring().lost().total();
-                let (boot, text) = (m.boot, text_payload(m.boot, id, len));
+                let (boot, text) = (m.boot, text_payload(m.boot, id, len, &HOSTILE_BYTES));
                 let mut entry = Entry {
                     boot,
                     level,

@@ -11,6 +11,7 @@
 
 #![allow(dead_code)]
 
+pub mod lines;
 pub mod logger;
 pub mod ring;
 

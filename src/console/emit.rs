@@ -165,16 +165,17 @@ fn replay(console: &Console, sink: &mut dyn Sink, st: &mut ConsoleState, cx: &St
 
 /// Bytes of a rendered notice.
 fn notice_len(line: &LineFormat, ts: u64, count: u64) -> usize {
-    struct Count(usize);
-    impl fmt::Write for Count {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            self.0 += s.len();
-            Ok(())
+    /// A sink that takes everything and keeps nothing.
+    struct Count;
+    impl Sink for Count {
+        fn write(&mut self, bytes: &[u8]) -> Result<usize, SinkError> {
+            Ok(bytes.len())
         }
     }
-    let mut c = Count(0);
-    let _ = render_notice(line, ts, count, &mut c);
-    c.0
+    let mut sink = Count;
+    let mut out = SinkOut::new(&mut sink, 0, 0);
+    let _ = render_notice(line, ts, count, &mut out).and_then(|_| out.flush());
+    out.sent
 }
 
 /// What [`collect`] found.

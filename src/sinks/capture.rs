@@ -17,7 +17,7 @@
 //! assert_eq!(cap.text(), "abc");
 //! ```
 
-use super::{RecordFormat, Sink, SinkError};
+use super::{RecordFormat, Sink, SinkError, TextMode};
 use std::boxed::Box;
 use std::string::String;
 use std::sync::{Arc, Mutex};
@@ -34,6 +34,7 @@ struct State {
     block_always: bool,
     any_context: bool,
     format: RecordFormat,
+    text_mode: TextMode,
     writes: u64,
     hook: Option<Hook>,
 }
@@ -68,6 +69,7 @@ impl Capture {
                 block_always: false,
                 any_context: true,
                 format: RecordFormat::Lines,
+                text_mode: TextMode::Escaped,
                 writes: 0,
                 hook: None,
             })),
@@ -134,6 +136,10 @@ impl Capture {
     pub fn set_format(&self, f: RecordFormat) {
         self.with(|s| s.format = f)
     }
+    /// Whether text is escaped for this sink (default: escaped).
+    pub fn set_text_mode(&self, m: TextMode) {
+        self.with(|s| s.text_mode = m)
+    }
     /// Runs `hook` inside every `write` call, before the bytes are taken
     /// (the capture's lock is not held while it runs).
     pub fn set_hook(&self, hook: impl FnMut(&[u8]) + Send + 'static) {
@@ -186,5 +192,11 @@ impl Sink for CaptureSink {
     }
     fn format(&self) -> RecordFormat {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).format
+    }
+    fn text_mode(&self) -> TextMode {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .text_mode
     }
 }

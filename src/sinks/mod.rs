@@ -3,13 +3,14 @@
 //! A [`Sink`] takes bytes. It says whether it can be written from any
 //! context by polling ([`Sink::any_context`]; such sinks are used by
 //! interrupt-context printing and by the panic flush) and how records are
-//! rendered for it ([`Sink::format`]: text lines or raw binary frames).
+//! rendered for it ([`Sink::format`]: text lines or raw binary frames;
+//! [`Sink::text_mode`]: text escaped or as it is).
 //! A sink that cannot take bytes right now returns
 //! [`SinkError::WouldBlock`]; its console keeps its place and the others go
 //! on (one slow sink never stalls the rest).
 //!
 //! ```
-//! use logbuf::sinks::{Sink, SinkError, RecordFormat};
+//! use logbuf::sinks::{Sink, SinkError, RecordFormat, TextMode};
 //!
 //! /// A UART whose TX FIFO takes 16 bytes at a time.
 //! struct Fifo { free: usize, out: Vec<u8> }
@@ -27,6 +28,7 @@
 //! assert_eq!(f.write(b"hello"), Ok(4));
 //! assert_eq!(f.write(b"o"), Err(SinkError::WouldBlock));
 //! assert_eq!(f.format(), RecordFormat::Lines);
+//! assert_eq!(f.text_mode(), TextMode::Escaped);
 //! ```
 
 //!
@@ -45,6 +47,7 @@
 //! | `StdIoSink` | `std::io::Write` | `std` | on `io::ErrorKind::WouldBlock` / `Interrupted` |
 //! | `Capture` | memory, scriptable (tests) | `std` | when told to |
 //! | [`Frames`] | any sink: asks for raw binary frames (defmt) | — | as the inner sink |
+//! | [`RawText`] | any sink: asks for text lines without escaping | — | as the inner sink |
 
 /// `get_ref`, `get_mut` and `into_inner` for an adapter whose wrapped
 /// device is its `inner` field.
@@ -132,6 +135,22 @@ pub enum RecordFormat {
     Frames,
 }
 
+/// What a text console does with the bytes of a record's text that could
+/// corrupt a terminal or a log collector (the README's "Line format"
+/// section lists what is escaped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextMode {
+    /// Control characters (except tab), DEL, a backslash before `x`, invalid UTF-8 and
+    /// the Unicode controls terminals act on are shown as `\xNN` escapes,
+    /// like `dmesg`. The default.
+    Escaped,
+    /// The bytes as they are, for a sink that wants them (a terminal the
+    /// firmware colours itself, a binary-safe collector). Line breaks still
+    /// start a prefixed continuation line and a record's first line still
+    /// never starts like a continuation or a notice.
+    Raw,
+}
+
 /// An output for records. See the [module documentation](self).
 pub trait Sink: Send {
     /// Writes some of `bytes`; returns how many were taken (at least one on
@@ -153,6 +172,14 @@ pub trait Sink: Send {
     /// How records are rendered for this sink.
     fn format(&self) -> RecordFormat {
         RecordFormat::Lines
+    }
+
+    /// Whether a text console escapes record text for this sink
+    /// ([`TextMode::Escaped`], the default) or writes it as it is. Must not
+    /// change while a record is being written (a console resuming after
+    /// would-block renders the record again and skips what was sent).
+    fn text_mode(&self) -> TextMode {
+        TextMode::Escaped
     }
 }
 
@@ -181,5 +208,40 @@ impl<S: Sink> Sink for Frames<S> {
     }
     fn format(&self) -> RecordFormat {
         RecordFormat::Frames
+    }
+    fn text_mode(&self) -> TextMode {
+        self.0.text_mode()
+    }
+}
+
+/// Wraps a sink so its console writes record text as it is
+/// ([`TextMode::Raw`]: no escaping of control characters or invalid UTF-8);
+/// everything else is the inner sink's.
+///
+/// ```
+/// use logbuf::sinks::{FmtSink, RawText, RecordFormat, Sink, SinkContext, TextMode};
+/// let sink = RawText(FmtSink::new(String::new(), SinkContext::Any));
+/// assert_eq!(sink.text_mode(), TextMode::Raw);
+/// assert_eq!(sink.format(), RecordFormat::Lines);
+/// assert!(sink.any_context());
+/// ```
+#[derive(Debug)]
+pub struct RawText<S>(pub S);
+
+impl<S: Sink> Sink for RawText<S> {
+    fn write(&mut self, bytes: &[u8]) -> Result<usize, SinkError> {
+        self.0.write(bytes)
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.0.flush()
+    }
+    fn any_context(&self) -> bool {
+        self.0.any_context()
+    }
+    fn format(&self) -> RecordFormat {
+        self.0.format()
+    }
+    fn text_mode(&self) -> TextMode {
+        TextMode::Raw
     }
 }

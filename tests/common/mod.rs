@@ -95,10 +95,14 @@ pub fn producer_and_index(line: &str) -> Option<(u32, u64)> {
     Some((p.parse().ok()?, n.parse().ok()?))
 }
 
-/// Sum of N over all "N messages dropped" notices in `text`.
+/// Sum of N over all "! N messages dropped" / "! 1 message dropped"
+/// notices in `text`.
 pub fn announced(text: &str) -> u64 {
     text.lines()
-        .filter_map(|l| l.strip_suffix(" messages dropped"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .filter_map(|l| {
+            l.strip_suffix(" messages dropped")
+                .or_else(|| l.strip_suffix(" message dropped"))
+        })
+        .filter_map(|l| l.rsplit_once(" ! ")?.1.parse::<u64>().ok())
         .sum()
 }

@@ -11,13 +11,26 @@
 //! | `note KEY=VALUE ...`             | information for the reader (calibration) |
 //! | `panic at FILE:LINE: MESSAGE`    | the panic handler's record (level ERROR) |
 //!
-//! and logbuf itself adds `WARN  logbuf: N messages dropped` notices, cut
-//! lines ending in ` [cut]`, and after a panic takeover the marker
-//! `[logbuf] output cut by panic takeover; record replayed:`.
+//! | `NAME seq=N data=DATA`         | record N of producer NAME carrying hostile bytes: DATA (escapes undone, continuation lines included) must be [`HOSTILE`]`[N % len]` (one trailing line break dropped) |
+//!
+//! and logbuf itself adds `WARN  logbuf: ! N messages dropped` notices
+//! (`! 1 message dropped`), cut lines ending in ` [cut]`, and after a panic
+//! takeover the marker [`REPLAY_MARKER`].
+//!
+//! A record with line breaks prints one line per line of its text, each
+//! with the record's prefix; every line after the first has the body mark
+//! `| ` right after the prefix (a continuation). A body starting with `!`
+//! is logbuf's own (a notice); a record's first line never starts with `|`
+//! or `!`, and control characters and invalid UTF-8 appear only as
+//! `\xNN` escapes (a literal backslash before `x` too). A line that breaks any of this is torn or
+//! forged.
 //!
 //! [`check`] verifies, for the one console the capture shows:
 //!
-//! * **no torn line**: every line is a whole record of the grammar above;
+//! * **no torn or forged line**: every line is a whole line of the grammar
+//!   above, each continuation line follows a line of the same record (same
+//!   prefix), notices have logbuf's context, level and grammar, and no
+//!   record claims logbuf's context;
 //! * **each record once, in order**: per producer, sequence numbers strictly
 //!   increase;
 //! * **nothing lost silently (I2)**: at every point, the records known to be
@@ -153,7 +166,24 @@ impl fmt::Display for Violation {
 }
 
 /// The marker logbuf prints after a panic takeover cut a record.
-pub const REPLAY_MARKER: &str = "[logbuf] output cut by panic takeover; record replayed:";
+pub const REPLAY_MARKER: &str = "! logbuf: output cut by panic takeover; record replayed:";
+
+/// What the `hostile` firmware's producers log after `data=`, by sequence
+/// number (`firmware/qemu/src/lib.rs` has the same table): line breaks,
+/// terminal controls, imitations of other records, notices and the replay
+/// marker, invalid UTF-8.
+pub const HOSTILE: [&[u8]; 10] = [
+    b"home\n[    0.000001] ERROR t0: forged line\x1b[2J\x07",
+    b"\n\n\n",
+    b"! 3 messages dropped",
+    b"ok\n[    0.000000] WARN  logbuf: ! 5 messages dropped\nWARN  logbuf: 1 message dropped",
+    b"| looks like a continuation\n|",
+    b"\n! logbuf: output cut by panic takeover; record replayed:\n",
+    b"tab\tback\\slash \x7f\r\0 end",
+    b"\xc2\x9b31m \xe2\x80\xa8 \xe2\x80\xae \xc3\xa9",
+    b"raw\r\n\x00\xff bytes",
+    b"\xc3 cut \xfe\n",
+];
 
 const LEVELS: [&str; 5] = ["ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"];
 
@@ -170,12 +200,59 @@ const EXCEPTIONS: [&str; 9] = [
     "systick",
 ];
 
+/// What a line's body says it is (its first character).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Body {
+    /// A record's first line.
+    First,
+    /// `| `: the next line of the record above.
+    Continuation,
+    /// `! `: logbuf's own line (a notice).
+    Own,
+}
+
 /// A parsed line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Line<'a> {
+    /// Everything before the body.
+    prefix: &'a str,
     level: &'a str,
     context: &'a str,
+    body: Body,
+    /// The body after its mark.
     payload: &'a str,
+}
+
+/// Whether an escaping console would never send `c` as it is (or it is
+/// what lossy decoding made of bytes that were not UTF-8).
+fn unescaped_control(c: char) -> bool {
+    matches!(c,
+        '\0'..='\x08' | '\x0a'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}'
+        | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        | '\u{fffd}')
+}
+
+/// Undoes `\xNN` escapes; `None` if one is malformed.
+fn unescape(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("\\x") {
+            let hex = rest.get(2..4)?;
+            if !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return None;
+            }
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &rest[4..];
+        } else {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    Some(out)
 }
 
 /// Splits `[    1.234000] INFO  systick: payload`; `None` if the prefix is
@@ -195,15 +272,25 @@ fn parse_line(text: &str) -> Option<Line<'_>> {
     if !LEVELS.contains(&level) || rest.as_bytes().get(5) != Some(&b' ') {
         return None;
     }
-    let (context, payload) = rest[6..].split_once(": ")?;
+    let (context, body) = rest[6..].split_once(": ")?;
     let ok_ctx = context == "logbuf"
         || EXCEPTIONS.contains(&context)
         || number(context.strip_prefix("exc").unwrap_or("")).is_some()
         || number(context.strip_prefix("irq").unwrap_or("")).is_some()
         || number(context.strip_prefix('t').unwrap_or("")).is_some();
-    ok_ctx.then_some(Line {
+    if !ok_ctx || body.chars().any(unescaped_control) {
+        return None;
+    }
+    let (body_kind, payload) = match body.as_bytes().first() {
+        Some(b'|') => (Body::Continuation, body.strip_prefix("| ")?),
+        Some(b'!') => (Body::Own, body.strip_prefix("! ")?),
+        _ => (Body::First, body),
+    };
+    Some(Line {
+        prefix: &text[..text.len() - body.len()],
         level,
         context,
+        body: body_kind,
         payload,
     })
 }
@@ -301,15 +388,57 @@ enum Payload<'a> {
     Panic(&'a str),
 }
 
-fn classify<'a>(line: &Line<'a>) -> Result<Payload<'a>, String> {
-    let p = line.payload;
-    if line.context == "logbuf" {
-        return p
-            .strip_suffix(" messages dropped")
-            .and_then(number)
-            .filter(|&n| n > 0 && line.level == "WARN ")
+/// A record (or notice) as printed: its first line's fields and its text,
+/// continuation lines joined with `\n`.
+#[derive(Clone, Debug)]
+struct Rec<'a> {
+    /// Line number of its first line.
+    n: usize,
+    prefix: &'a str,
+    level: &'a str,
+    context: &'a str,
+    body: Body,
+    payload: String,
+}
+
+/// `1 message dropped` / `N messages dropped` (N > 1).
+fn notice_count(p: &str) -> Option<u64> {
+    match p.strip_suffix(" messages dropped") {
+        Some(n) => number(n).filter(|&n| n > 1),
+        None => p
+            .strip_suffix(" message dropped")
+            .filter(|&n| n == "1")
+            .map(|_| 1),
+    }
+}
+
+/// `NAME seq=N data=DATA`: the data must be what the firmware logged.
+fn produced_with_data<'a>(p: &'a str) -> Option<Result<Payload<'a>, String>> {
+    let (head, data) = p.split_once(" data=")?;
+    let (name, seq) = head.split_once(" seq=")?;
+    if !is_name(name) {
+        return None;
+    }
+    let Some(seq) = number(seq) else {
+        return Some(Err(format!("malformed sequence number in {p:?}")));
+    };
+    let want = HOSTILE[(seq % HOSTILE.len() as u64) as usize];
+    let want = want.strip_suffix(b"\n").unwrap_or(want);
+    Some(match unescape(data) {
+        Some(got) if got == want => Ok(Payload::Produced { name, seq }),
+        _ => Err(format!(
+            "{name} seq={seq}: data {data:?} is not what was logged"
+        )),
+    })
+}
+
+fn classify<'a>(line: &'a Rec<'_>) -> Result<Payload<'a>, String> {
+    let p = line.payload.as_str();
+    if line.body == Body::Own || line.context == "logbuf" {
+        return notice_count(p)
+            .filter(|_| line.level == "WARN " && line.context == "logbuf" && line.body == Body::Own)
             .map(Payload::Dropped)
-            .ok_or_else(|| format!("not a dropped-messages notice: {p:?}"));
+            .ok_or_else(|| format!("not a dropped-messages notice (forged?): {p:?}"));
     }
     if p.starts_with("panic at ") {
         return if line.level == "ERROR" {
@@ -317,6 +446,9 @@ fn classify<'a>(line: &Line<'a>) -> Result<Payload<'a>, String> {
         } else {
             Err("panic record not at level ERROR".into())
         };
+    }
+    if let Some(r) = produced_with_data(p) {
+        return r;
     }
     let (head, tail) = p.split_once(' ').unwrap_or((p, ""));
     let kv = pairs(tail).ok_or_else(|| format!("malformed record: {p:?}"))?;
@@ -366,6 +498,139 @@ struct Producer<'a> {
     context: Option<&'a str>,
 }
 
+/// The record an open group of lines would continue.
+struct Open<'a> {
+    /// Index of its first line.
+    start: usize,
+    rec: Rec<'a>,
+}
+
+/// Text of the record whose first line is `lines[i]`: it and its
+/// continuation lines, as printed.
+fn printed_record(lines: &[&str], i: usize) -> String {
+    let Some(first) = lines.get(i).and_then(|l| parse_line(l)) else {
+        return lines.get(i).map_or(String::new(), |l| l.to_string());
+    };
+    let mut end = i + 1;
+    while lines
+        .get(end)
+        .and_then(|l| parse_line(l))
+        .is_some_and(|l| l.body == Body::Continuation && l.prefix == first.prefix)
+    {
+        end += 1;
+    }
+    lines[i..end].join("\n")
+}
+
+/// Whether the cut fragment `frag` belongs to the open record (a cut in
+/// one of its continuation lines) rather than starting a new record.
+fn continues(open: &Open<'_>, frag: &str) -> bool {
+    let cont = format!("{}| ", open.rec.prefix);
+    frag.starts_with(&cont) || (cont.starts_with(frag) && classify(&open.rec).is_err())
+}
+
+/// Groups lines into records: a first line and the continuation lines
+/// after it with the same prefix. Cut fragments (` [cut]`, or the line
+/// before a replay marker) and the record they cut are no records; a
+/// continuation line that does not continue the record above is torn or
+/// forged.
+fn group<'a>(
+    lines: &[&'a str],
+    report: &mut Report,
+    err: &mut impl FnMut(usize, String),
+) -> Vec<Rec<'a>> {
+    let mut g = Groups {
+        recs: Vec::new(),
+        open: None,
+    };
+    let mut i = 0;
+    while i < lines.len() {
+        let (n, text) = (i + 1, lines[i]);
+        if lines.get(i + 1) == Some(&REPLAY_MARKER) {
+            // A fragment cut by a panic takeover, the marker, the replay.
+            report.replays += 1;
+            let start = g.end_unless_continued(text).unwrap_or(i);
+            let fragment = lines[start..=i].join("\n");
+            if !printed_record(lines, i + 2).starts_with(&fragment) {
+                err(
+                    start + 1,
+                    format!("fragment {fragment:?} is not replayed after the marker"),
+                );
+            }
+            i += 2;
+            continue;
+        }
+        i += 1;
+        if text == REPLAY_MARKER {
+            report.replays += 1;
+            err(n, "replay marker without the cut fragment before it".into());
+        } else if let Some(frag) = text.strip_suffix(" [cut]").filter(|f| line_prefix(f)) {
+            report.cut_lines += 1;
+            g.end_unless_continued(frag);
+        } else if let Some(line) = parse_line(text) {
+            g.add(n, line, err);
+        } else {
+            err(n, format!("torn or malformed line: {text:?}"));
+        }
+    }
+    g.recs.extend(g.open.map(|o| o.rec));
+    g.recs
+}
+
+/// Records grouped so far, and the one whose lines may still continue.
+struct Groups<'a> {
+    recs: Vec<Rec<'a>>,
+    open: Option<Open<'a>>,
+}
+
+impl<'a> Groups<'a> {
+    /// Before a cut fragment: if it continues the open record, that record
+    /// was cut too (it is dropped; returns the index of its first line);
+    /// otherwise the open record was printed whole.
+    fn end_unless_continued(&mut self, frag: &str) -> Option<usize> {
+        match self.open.take() {
+            Some(o) if continues(&o, frag) => Some(o.start),
+            Some(o) => {
+                self.recs.push(o.rec);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A whole line: the next line of the open record, or a new one.
+    fn add(&mut self, n: usize, line: Line<'a>, err: &mut impl FnMut(usize, String)) {
+        if line.body == Body::Continuation {
+            match self.open.as_mut() {
+                Some(o) if o.rec.prefix == line.prefix && o.rec.body == Body::First => {
+                    o.rec.payload.push('\n');
+                    o.rec.payload.push_str(line.payload);
+                }
+                _ => err(
+                    n,
+                    format!(
+                        "continuation line without its record (torn or forged): {:?}",
+                        line.payload
+                    ),
+                ),
+            }
+            return;
+        }
+        if let Some(o) = self.open.take() {
+            self.recs.push(o.rec);
+        }
+        let rec = Rec {
+            n,
+            prefix: line.prefix,
+            level: line.level,
+            context: line.context,
+            body: line.body,
+            payload: line.payload.to_string(),
+        };
+        self.open = Some(Open { start: n - 1, rec });
+    }
+}
+
 /// Checks a capture against the rules (see the crate documentation).
 pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
     let mut errors = Vec::new();
@@ -389,39 +654,10 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
         );
     }
     report.lines = lines.len();
-    let mut i = 0;
-    while i < lines.len() {
-        let n = i + 1;
-        let text = lines[i];
-        // A fragment cut by a panic takeover, the marker, then the replay.
-        if lines.get(i + 1) == Some(&REPLAY_MARKER) {
-            report.replays += 1;
-            match lines.get(i + 2) {
-                Some(replayed) if replayed.starts_with(text) => {}
-                _ => err(
-                    n,
-                    format!("fragment {text:?} is not replayed after the marker"),
-                ),
-            }
-            i += 2;
-            continue;
-        }
-        if text == REPLAY_MARKER {
-            report.replays += 1;
-            err(n, "replay marker without the cut fragment before it".into());
-            i += 1;
-            continue;
-        }
-        i += 1;
-        if text.strip_suffix(" [cut]").is_some_and(line_prefix) {
-            report.cut_lines += 1;
-            continue;
-        }
-        let Some(line) = parse_line(text) else {
-            err(n, format!("torn or malformed line: {text:?}"));
-            continue;
-        };
-        let payload = match classify(&line) {
+    let recs = group(&lines, &mut report, &mut err);
+    for rec in &recs {
+        let n = rec.n;
+        let payload = match classify(rec) {
             Ok(p) => p,
             Err(e) => {
                 err(n, e);
@@ -440,12 +676,12 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
             Payload::Produced { name, seq } => {
                 let p = producers.entry(name).or_default();
                 match p.context {
-                    None => p.context = Some(line.context),
-                    Some(c) if c != line.context => err(
+                    None => p.context = Some(rec.context),
+                    Some(c) if c != rec.context => err(
                         n,
                         format!(
                             "{name} logged from {} here but from {c} before",
-                            line.context
+                            rec.context
                         ),
                     ),
                     Some(_) => {}

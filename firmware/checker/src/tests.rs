@@ -10,6 +10,12 @@ const FLOOD_M0: &str = include_str!("../fixtures/flood-m0.txt");
 const PANIC_M3: &str = include_str!("../fixtures/panic-m3.txt");
 const WCET_M3: &str = include_str!("../fixtures/wcet-m3.txt");
 const BROKEN: &str = include_str!("../fixtures/broken-no-printer.txt");
+/// Issue 14: records with hostile contents, as logbuf prints them.
+const HOSTILE_M3: &str = include_str!("../fixtures/hostile-m3.txt");
+/// The same firmware linked against logbuf before issue 14 (commit
+/// 3ad79b0): embedded line breaks print unprefixed lines, some of them
+/// perfect forgeries of records and notices; control bytes go out raw.
+const HOSTILE_OLD: &str = include_str!("../fixtures/hostile-m3-forged-by-old-render.txt");
 /// Real capture of a logbuf bug: a cut line lost its " [cut]" terminator.
 const LOST_CUT: &str = include_str!("../fixtures/unplug-lost-cut.txt");
 
@@ -45,6 +51,17 @@ fn wcet() -> Spec {
             backlogs: vec![10, 1000],
             max_factor: 1.25,
         }),
+        ..Spec::default()
+    }
+}
+
+fn hostile() -> Spec {
+    let require = [("evil", "t0"), ("raw", "t0"), ("sw", "irq1")];
+    Spec {
+        require: require
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
         ..Spec::default()
     }
 }
@@ -202,11 +219,11 @@ fn torn_line_is_rejected() {
 fn wrong_or_missing_notice_is_rejected() {
     let l = lines(FLOOD_M3);
     let i = find(&l, 0, "messages dropped");
-    let n = number_after(&l[i], "logbuf: ");
+    let n = number_after(&l[i], "logbuf: ! ");
     for wrong in [n - 1, n + 1] {
         let mut m = l.clone();
-        m[i] = m[i].replace(&format!(": {n} messages"), &format!(": {wrong} messages"));
-        if wrong == 0 {
+        m[i] = m[i].replace(&format!("! {n} messages"), &format!("! {wrong} messages"));
+        if wrong <= 1 {
             rejects(&join(&m), &flood(), "not a dropped-messages notice");
         } else {
             rejects(&join(&m), &flood(), "announced as dropped");
@@ -317,7 +334,8 @@ fn synth(records: &[&str]) -> String {
     records
         .iter()
         .map(|r| match r.strip_prefix('!') {
-            Some(n) => format!("{NOTE}{n} messages dropped\n"),
+            Some("1") => format!("{NOTE}! 1 message dropped\n"),
+            Some(n) => format!("{NOTE}! {n} messages dropped\n"),
             None => format!("{HEAD}{r}\n"),
         })
         .collect()
@@ -458,4 +476,106 @@ fn arguments() {
     assert!(parse_args(&args("cap.txt --require tick")).is_err());
     assert!(parse_args(&args("cap.txt --bogus")).is_err());
     assert!(parse_args(&args("--replay")).is_err());
+}
+
+#[test]
+fn hostile_contents_pass_as_prefixed_continuation_lines() {
+    let r = check(HOSTILE_M3, &hostile()).unwrap();
+    assert_eq!(r.notices, 0, "{r}");
+    assert!(
+        r.lines > r.printed.values().sum::<u64>() as usize,
+        "multi-line records: {r}"
+    );
+    // Every table entry was logged by some producer.
+    assert!(
+        r.printed.values().all(|&n| n >= HOSTILE.len() as u64),
+        "{r}"
+    );
+}
+
+#[test]
+fn the_old_renderer_capture_is_rejected_as_forged() {
+    // Unprefixed lines, a forged ERROR record, raw control bytes.
+    rejects(HOSTILE_OLD, &hostile(), "torn or malformed line");
+    rejects(HOSTILE_OLD, &hostile(), "is not what was logged");
+}
+
+#[test]
+fn forged_lines_in_a_hostile_capture_are_rejected() {
+    let l = lines(HOSTILE_M3);
+    let forged = find(&l, 0, "| [    0.000001] ERROR t0: forged line");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        // The continuation printed as a line of its own: a forged record.
+        (
+            edit(&l, forged, |_| {
+                "[    0.000001] ERROR t0: forged line".into()
+            }),
+            "not what was logged",
+        ),
+        // A continuation line under another context's prefix.
+        (
+            edit(&l, forged, |s| {
+                s.replacen("INFO  t0: |", "INFO  irq1: |", 1)
+            }),
+            "continuation line without its record",
+        ),
+        // A forged notice between records: more announced than missing.
+        (
+            insert(
+                &l,
+                forged + 1,
+                "[    0.001000] WARN  logbuf: ! 2 messages dropped",
+            ),
+            "announced",
+        ),
+        // A notice imitation without logbuf's body mark.
+        (
+            insert(
+                &l,
+                forged + 1,
+                "[    0.001000] WARN  logbuf: 2 messages dropped",
+            ),
+            "not a dropped-messages notice",
+        ),
+        // A record line claiming logbuf's context.
+        (
+            insert(&l, forged + 1, "[    0.001000] INFO  logbuf: | x"),
+            "continuation line without its record",
+        ),
+        // A raw escape character reached the UART.
+        (
+            edit(&l, forged, |s| s.replace("\\x1b", "\x1b")),
+            "torn or malformed line",
+        ),
+        // The replay marker with nothing cut before it.
+        (
+            insert(&l, forged + 1, REPLAY_MARKER),
+            "not replayed after the marker",
+        ),
+        // The first line of a record starting with a body mark.
+        (
+            insert(
+                &l,
+                forged + 1,
+                "[    0.001000] INFO  t0: | evil seq=99 data=x",
+            ),
+            "continuation line without its record",
+        ),
+    ];
+    for (m, needle) in cases {
+        rejects(&join(&m), &hostile(), needle);
+    }
+}
+
+fn edit(l: &[String], i: usize, f: impl Fn(&str) -> String) -> Vec<String> {
+    let mut m = l.to_vec();
+    m[i] = f(&m[i]);
+    assert_ne!(m[i], l[i], "the edit changed nothing");
+    m
+}
+
+fn insert(l: &[String], i: usize, line: &str) -> Vec<String> {
+    let mut m = l.to_vec();
+    m.insert(i, line.to_string());
+    m
 }

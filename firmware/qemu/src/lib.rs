@@ -493,3 +493,86 @@ macro_rules! runtime {
         }
     };
 }
+
+/// What the `hostile` scenario's producers log after `data=`, by sequence
+/// number modulo the length (issue 14). The checker
+/// (`firmware/checker/src/lib.rs`, `HOSTILE`) has the same table and
+/// verifies every record's data against it.
+pub const HOSTILE: [&[u8]; 10] = [
+    b"home\n[    0.000001] ERROR t0: forged line\x1b[2J\x07",
+    b"\n\n\n",
+    b"! 3 messages dropped",
+    b"ok\n[    0.000000] WARN  logbuf: ! 5 messages dropped\nWARN  logbuf: 1 message dropped",
+    b"| looks like a continuation\n|",
+    b"\n! logbuf: output cut by panic takeover; record replayed:\n",
+    b"tab\tback\\slash \x7f\r\0 end",
+    b"\xc2\x9b31m \xe2\x80\xa8 \xe2\x80\xae \xc3\xa9",
+    b"raw\r\n\x00\xff bytes",
+    b"\xc3 cut \xfe\n",
+];
+
+/// Logs `NAME seq=SEQ data=` followed by [`HOSTILE`]`[SEQ % len]` at level
+/// INFO: through `Logger::log` when `how` is [`Via::Text`] and the data is
+/// UTF-8, else as one `log_bytes` payload built on the stack.
+pub fn log_hostile<const W: usize, const S: usize>(
+    log: &Log<W, S>,
+    name: &str,
+    seq: u32,
+    how: Via,
+) {
+    let data = HOSTILE[seq as usize % HOSTILE.len()];
+    if let (Via::Text, Ok(text)) = (how, core::str::from_utf8(data)) {
+        log.log(
+            logbuf::Level::Info,
+            format_args!("{} seq={} data={}", name, seq, text),
+        );
+        return;
+    }
+    let mut buf = StackLine::new();
+    let _ = core::fmt::Write::write_fmt(&mut buf, format_args!("{} seq={} data=", name, seq));
+    buf.push(data);
+    log.log_bytes(
+        logbuf::ring::RecordMeta::new(logbuf::Level::Info),
+        buf.bytes(),
+    );
+}
+
+/// How [`log_hostile`] hands its record over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// `Logger::log` with `format_args!` (falls back to bytes for data that
+    /// is not UTF-8).
+    Text,
+    /// `Logger::log_bytes`.
+    Bytes,
+}
+
+/// A 128-byte line on the stack (longer input is cut).
+struct StackLine {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl StackLine {
+    fn new() -> Self {
+        StackLine {
+            buf: [0; 128],
+            len: 0,
+        }
+    }
+    fn push(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl core::fmt::Write for StackLine {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.push(s.as_bytes());
+        Ok(())
+    }
+}
