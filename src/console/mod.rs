@@ -65,6 +65,11 @@ mod context;
 mod lock;
 mod logger;
 mod render;
+#[cfg(all(
+    feature = "riscv",
+    any(target_arch = "riscv32", target_arch = "riscv64")
+))]
+mod riscv;
 mod state;
 
 #[cfg(all(test, loom))]
@@ -78,4 +83,9 @@ pub use context::{Caller, ContextClass, ContextId, Platform, Priority};
 pub use lock::{Attempt, Boundary, ConsoleLock, LockView, Lost, Owner, Release};
 pub use logger::{AddConsoleError, Budget, Config, Logger, LoggerStats, PrinterStatus, LINE_MAX};
 pub use render::LineFormat;
+#[cfg(all(
+    feature = "riscv",
+    any(target_arch = "riscv32", target_arch = "riscv64")
+))]
+pub use riscv::{hart_id, RiscvTraps, TrapGuard};
 pub use state::ConsoleStats;
