@@ -141,6 +141,17 @@ pub fn wfi() {
     unsafe { core::arch::asm!("wfi") };
 }
 
+/// Waits for one of the `mie_bits` interrupts to be pending, with
+/// mstatus.MIE clear (it is not taken), then disables every interrupt in
+/// `mie` again.
+pub fn wfi_masked(mie_bits: usize) {
+    // SAFETY: with mstatus.MIE clear (the caller masked interrupts) no trap
+    // is taken; mie only selects what ends the wfi, and is cleared after.
+    unsafe {
+        core::arch::asm!("csrci mstatus, 8", "csrw mie, {0}", "wfi", "csrw mie, zero", in(reg) mie_bits)
+    };
+}
+
 /// The trap's return address (for diagnostics).
 pub fn mepc() -> usize {
     let v: usize;

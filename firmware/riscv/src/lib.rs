@@ -312,9 +312,25 @@ pub fn stop_others(me: usize) -> bool {
         STOP[h].store(true, Ordering::Release);
         clint::msip_set(h);
     }
-    (0..HARTS).filter(|&h| h != me).all(|h| {
+    let parked = (0..HARTS).filter(|&h| h != me).all(|h| wait_parked(me, h));
+    clint::timer_off(me);
+    parked
+}
+
+/// Waits (bounded) until hart `h` has parked. Between polls this hart
+/// sleeps until a timer deadline of its own, interrupts still masked (`wfi`
+/// returns on a pending enabled interrupt without taking it): under
+/// `-icount`, QEMU switches harts only when the running one traps or halts,
+/// so a masked busy-wait would never let the other hart run.
+fn wait_parked(me: usize, h: usize) -> bool {
+    (0..100_000).any(|_| {
         // Ordering: Acquire; pairs with `park`'s Release store.
-        (0..50_000_000).any(|_| PARKED[h].load(Ordering::Acquire))
+        if PARKED[h].load(Ordering::Acquire) {
+            return true;
+        }
+        clint::set_timer(me, clint::mtime() + 100);
+        boot::wfi_masked(boot::MTIE);
+        false
     })
 }
 
