@@ -32,7 +32,7 @@ use logbuf_riscv::{boot, clint, delay, log, Seq, Uart, CYCLES_PER_BYTE, LAST_WRI
 use portable_atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
 /// UART pace in the load phase (loop iterations per byte).
-const LOAD_PACE: u32 = 40;
+const LOAD_PACE: u32 = 60;
 /// UART pace in the irq phase: one line costs far more than a log call.
 const IRQ_PACE: u32 = 2000;
 /// Thread records per hart in the load phase.
@@ -139,7 +139,7 @@ fn report(name: &str, now: logbuf::console::LoggerStats, before: logbuf::console
 fn load_phase_thread(h: usize) {
     for i in 0..THREAD_RECORDS {
         log(Info, format_args!("thr{} seq={}", h, THR[h].next()));
-        delay(300 + (i * 97 + h as u32 * 31) % 1500);
+        delay(100 + (i * 97 + h as u32 * 31) % 600);
     }
     // Ordering: Release; pairs with hart 0's Acquire load: THR[h] is final.
     DONE[h].store(true, portable_atomic::Ordering::Release);
