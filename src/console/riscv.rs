@@ -34,8 +34,9 @@
 //! Only loads and stores are used (no read-modify-write), so this works on
 //! cores without the A extension (riscv32imc) without a critical section.
 //! `core` atomics are used directly, not the crate's portable-atomic
-//! facade: with portable-atomic's `critical-section` feature its stores
-//! take the critical section, which a trap entry must not need.
+//! facade: with portable-atomic's `critical-section` feature every one of
+//! its operations takes the critical section, which a trap entry must not
+//! need (and which, on a multicore part, may spin for the other core).
 
 use super::context::{Caller, ContextId};
 use core::sync::atomic::{AtomicU8, Ordering};
