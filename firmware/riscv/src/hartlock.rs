@@ -46,11 +46,13 @@ unsafe impl critical_section::Impl for HartLock {
         if HELD[me].load(SeqCst) {
             return state | NESTED;
         }
+        // Ordering: SeqCst (all four): Peterson's entry protocol.
         WANT[me].store(true, SeqCst);
         TURN.store(other as u8, SeqCst);
         while WANT[other].load(SeqCst) && TURN.load(SeqCst) == other as u8 {
             core::hint::spin_loop();
         }
+        // Ordering: SeqCst; only this hart reads it (nesting).
         HELD[me].store(true, SeqCst);
         state
     }

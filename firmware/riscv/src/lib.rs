@@ -106,11 +106,6 @@ pub fn delay(n: u32) {
 /// bytes at once, a real one at 115 200 baud takes ~87 µs per byte.
 pub static CYCLES_PER_BYTE: AtomicU32 = AtomicU32::new(0);
 
-/// mtime ticks spent inside the sink's `write`, per hart and context
-/// (index `hart * 2 + interrupt`); a scenario reads the difference around
-/// a log call to tell printing time from everything else.
-pub static SINK_TICKS: [AtomicU32; HARTS * 2] = [const { AtomicU32::new(0) }; HARTS * 2];
-
 /// Who wrote to the sink last: `hart * 2 + interrupt` (`u32::MAX`: nobody).
 pub static LAST_WRITER: AtomicU32 = AtomicU32::new(u32::MAX);
 
@@ -153,7 +148,6 @@ impl Default for Uart {
 
 impl Sink for Uart {
     fn write(&mut self, bytes: &[u8]) -> Result<usize, SinkError> {
-        let start = clint::mtime();
         // Ordering: Relaxed; a test knob set before the phase that uses it.
         let pace = CYCLES_PER_BYTE.load(Ordering::Relaxed);
         let mut n = 0;
@@ -167,16 +161,6 @@ impl Sink for Uart {
         let slot = hart() * 2 + TRAPS.caller().is_interrupt() as usize;
         // Ordering: Relaxed; a hint for the scenarios, no data behind it.
         LAST_WRITER.store(slot as u32, Ordering::Relaxed);
-        if let Some(t) = SINK_TICKS.get(slot) {
-            // Ordering: Relaxed; only this hart's contexts of this class
-            // write the slot (interrupts do not nest into a write of the
-            // same class on one hart), read by the same context.
-            let ticks = (clint::mtime() - start) as u32;
-            t.store(
-                t.load(Ordering::Relaxed).wrapping_add(ticks),
-                Ordering::Relaxed,
-            );
-        }
         if n == 0 && !bytes.is_empty() {
             Err(SinkError::WouldBlock)
         } else {

@@ -96,6 +96,7 @@ fn hart0() -> ! {
     // before the other hart runs.
     let uart = unsafe { &mut *core::ptr::addr_of_mut!(UART) };
     LOG.add_console(uart, LevelFilter::Trace).unwrap();
+    // Ordering: Relaxed; a test knob, set before the phase that uses it.
     CYCLES_PER_BYTE.store(LOAD_PACE, Relaxed);
     for h in 0..2 {
         clint::set_timer(h, clint::mtime() + SLICE);
@@ -147,6 +148,7 @@ fn load_phase_thread(h: usize) {
 
 fn irq_phase() {
     let before = LOG.stats();
+    // Ordering: Relaxed; a test knob (see `hart0`).
     CYCLES_PER_BYTE.store(IRQ_PACE, Relaxed);
     // The printer is held off, so the backlog waits for hart 0's thread,
     // which then owns the console for its whole budget.
@@ -160,6 +162,8 @@ fn irq_phase() {
     OWNING.store(false, Relaxed);
     boot::enable_interrupts(boot::MSIE);
     let now = end_phase();
+    // Ordering: Relaxed; a test knob. IRQ_CALLS: see `owner_tick` (read
+    // after the phase ended and the console drained).
     CYCLES_PER_BYTE.store(LOAD_PACE, Relaxed);
     report("irq", now, before);
     log(
