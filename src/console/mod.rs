@@ -65,9 +65,10 @@ mod context;
 mod lock;
 mod logger;
 mod render;
+// Also built for host unit tests of the nesting logic.
 #[cfg(all(
     feature = "riscv",
-    any(target_arch = "riscv32", target_arch = "riscv64")
+    any(target_arch = "riscv32", target_arch = "riscv64", test)
 ))]
 mod riscv;
 mod state;

@@ -87,8 +87,14 @@ impl<const HARTS: usize> RiscvTraps<HARTS> {
     /// re-enabled and before any log call; drop the guard after the last
     /// log call, before `mret`. A handler that never returns (panic, park)
     /// keeps its hart in interrupt context, as it should.
+    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
     pub fn enter(&self, mcause: usize) -> TrapGuard<'_, HARTS> {
-        let hart = hart_id();
+        self.enter_on(hart_id(), mcause)
+    }
+
+    /// [`enter`](Self::enter) for a given hart (the logic, testable on a
+    /// host).
+    fn enter_on(&self, hart: usize, mcause: usize) -> TrapGuard<'_, HARTS> {
         let id = if mcause & INTERRUPT_BIT != 0 {
             ((mcause & !INTERRUPT_BIT).min(ContextId::MAX_IRQ as usize)) as u8
         } else {
@@ -111,8 +117,13 @@ impl<const HARTS: usize> RiscvTraps<HARTS> {
     }
 
     /// The calling context (see the type's documentation).
+    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
     pub fn caller(&self) -> Caller {
-        let hart = hart_id();
+        self.caller_on(hart_id())
+    }
+
+    /// [`caller`](Self::caller) for a given hart.
+    fn caller_on(&self, hart: usize) -> Caller {
         if hart >= HARTS {
             return Caller::interrupt(hart.min(255) as u8, ContextId::MAX_IRQ);
         }
@@ -145,6 +156,7 @@ impl<const HARTS: usize> Drop for TrapGuard<'_, HARTS> {
 }
 
 /// The calling hart's id (`mhartid`; machine mode only).
+#[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
 pub fn hart_id() -> usize {
     let id: usize;
     // SAFETY: reading mhartid has no side effects; this module serves
@@ -153,4 +165,45 @@ pub fn hart_id() -> usize {
         core::arch::asm!("csrr {}, mhartid", out(reg) id, options(nomem, nostack, preserves_flags));
     }
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IRQ: usize = INTERRUPT_BIT;
+
+    #[test]
+    fn nested_traps_restore_the_outer_context() {
+        let traps: RiscvTraps<2> = RiscvTraps::new();
+        assert_eq!(traps.caller_on(1), Caller::thread(1, 1));
+        let soft = traps.enter_on(1, IRQ | 3);
+        assert_eq!(traps.caller_on(1), Caller::interrupt(1, 3));
+        {
+            let _timer = traps.enter_on(1, IRQ | 7);
+            assert_eq!(traps.caller_on(1), Caller::interrupt(1, 7));
+            // The other hart is not affected.
+            assert_eq!(traps.caller_on(0), Caller::thread(0, 0));
+        }
+        // mcause would now say 7; the outer handler is still the software one.
+        assert_eq!(traps.caller_on(1), Caller::interrupt(1, 3));
+        drop(soft);
+        assert_eq!(traps.caller_on(1), Caller::thread(1, 1));
+    }
+
+    #[test]
+    fn exceptions_and_untracked_harts_are_interrupt_context() {
+        let traps: RiscvTraps<2> = RiscvTraps::new();
+        let fault = traps.enter_on(0, 5); // load access fault: no interrupt bit
+        assert_eq!(traps.caller_on(0), Caller::interrupt(0, ContextId::MAX_IRQ));
+        drop(fault);
+        assert!(!traps.caller_on(0).is_interrupt());
+        // Hart 2 of a RiscvTraps<2>: not tracked, never treated as thread.
+        let _g = traps.enter_on(2, IRQ | 7);
+        assert!(traps.caller_on(2).is_interrupt());
+        assert_eq!(traps.caller_on(2).core, 2);
+        // A local interrupt above the id space shares the last id.
+        let _l = traps.enter_on(1, IRQ | 200);
+        assert_eq!(traps.caller_on(1).id, ContextId::MAX_IRQ);
+    }
 }
