@@ -1,5 +1,5 @@
 //! `fwcheck multicore FILE [BASE-ARGS...] [--min-handoffs N] [--irq-phase]
-//! [--min-irq-calls N] [--stopped]`: the two-hart RISC-V captures
+//! [--min-irq-calls N] [--stopped] [--expect NAME@CTX]...`: the two-hart RISC-V captures
 //! (firmware/riscv).
 //!
 //! First every rule of [`check`](crate::check) (each record once, in
@@ -17,13 +17,16 @@
 //!   other hart's thread owns the console) has `handoffs=0` and
 //!   `waiter_timeouts=0` (no interrupt was handed the console or waited for
 //!   it) and at least `--min-irq-calls` (default 1) such interrupt calls;
-//! * `--stopped`: the panic handler reports `stopped=1`.
+//! * `--stopped`: the panic handler reports `stopped=1`;
+//! * `--expect NAME@CTX`: every printed record of NAME carries CTX, but
+//!   NAME may be absent (`--require` of the base rules insists on at least
+//!   one record; with parallel harts a rare producer may lose them all).
 //!
 //! Records per hart come from the producer names, which end in the hart
 //! number (`thr0`, `tmr1`, ...).
 
 use crate::{Report, Spec, Violation};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::process::ExitCode;
 
@@ -40,6 +43,9 @@ pub struct McSpec {
     pub min_irq_calls: u64,
     /// The panic handler must report `stopped=1`.
     pub stopped: bool,
+    /// Producers whose records, if any are printed, all carry this context
+    /// (`--expect NAME@CTX`: for runs where a rare producer may be absent).
+    pub expect: Vec<(String, String)>,
 }
 
 /// What a passing two-hart capture contained.
@@ -103,9 +109,35 @@ fn note_pairs(note: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// The payloads of `note ...` records, read from the text itself (so they
+/// are there even when the base rules failed).
+fn notes(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| l.split_once(": note ").map(|(_, n)| n))
+        .collect()
+}
+
+/// Contexts each producer's records (`NAME seq=N`) carry.
+fn contexts(text: &str) -> BTreeMap<&str, BTreeSet<&str>> {
+    let mut map: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for line in text.lines() {
+        let Some((head, payload)) = line.split_once(": ") else {
+            continue;
+        };
+        let (Some(ctx), Some((name, seq))) = (head.rsplit(' ').next(), payload.split_once(' '))
+        else {
+            continue;
+        };
+        if seq.starts_with("seq=") {
+            map.entry(name).or_default().insert(ctx);
+        }
+    }
+    map
+}
+
 fn collect(report: Report, text: &str) -> McReport {
     let mut mc = McReport::default();
-    for note in &report.notes {
+    for note in notes(text) {
         let pairs = note_pairs(note);
         let phase = pairs.iter().find(|(k, _)| *k == "phase").map(|(_, v)| *v);
         for (k, v) in pairs.iter().filter(|(k, _)| *k != "phase") {
@@ -170,6 +202,17 @@ pub fn check(text: &str, spec: &McSpec) -> Result<McReport, Vec<Violation>> {
             )),
         }
     }
+    let seen = contexts(&text);
+    for (name, ctx) in &spec.expect {
+        let other = seen
+            .get(name.as_str())
+            .into_iter()
+            .flatten()
+            .find(|c| *c != ctx);
+        if let Some(c) = other {
+            err(format!("{name} logged from {c}, expected {ctx}"));
+        }
+    }
     if spec.stopped && mc.notes.get("stopped") != Some(&1) {
         err("the panic handler did not report `stopped=1` (other hart not stopped)".into());
     }
@@ -198,6 +241,11 @@ pub fn parse_args(args: &[String]) -> Result<(String, McSpec), String> {
             "--min-irq-calls" => spec.min_irq_calls = num()?,
             "--irq-phase" => spec.irq_phase = true,
             "--stopped" => spec.stopped = true,
+            "--expect" => {
+                let v = it.next().ok_or("--expect needs NAME@CONTEXT")?;
+                let (n, c) = v.split_once('@').ok_or("--expect takes NAME@CONTEXT")?;
+                spec.expect.push((n.to_string(), c.to_string()));
+            }
             _ => rest.push(a.clone()),
         }
     }

@@ -5,7 +5,7 @@ use super::*;
 
 const HANDOFF: &str = include_str!("../fixtures/rv-handoff.txt");
 const PANIC: &str = include_str!("../fixtures/rv-panic.txt");
-/// `broken-no-stop`, run with `-accel tcg,thread=multi`.
+/// `broken-no-stop` (hart 1 resumes while hart 0 lingers before the exit).
 const BROKEN_NO_STOP: &str = include_str!("../fixtures/rv-broken-no-stop.txt");
 /// `broken-irq-handoff` (`Config::handoff_to_irq = true`).
 const BROKEN_IRQ: &str = include_str!("../fixtures/rv-broken-irq-handoff.txt");
@@ -28,7 +28,7 @@ fn handoff_spec() -> McSpec {
             ("sw0", "irq3"),
             ("sw1", "irq3"),
             ("own0", "t0"),
-            ("tick1", "irq7"),
+            ("poke1", "irq3"),
         ],
     );
     McSpec {
@@ -37,6 +37,7 @@ fn handoff_spec() -> McSpec {
         irq_phase: true,
         min_irq_calls: 1,
         stopped: false,
+        expect: Vec::new(),
     }
 }
 
@@ -177,4 +178,24 @@ fn arguments_split_between_the_two_parsers() {
     assert_eq!(spec.min_handoffs, Some(3));
     assert!(spec.stopped && spec.min_irq_calls == 1);
     assert_eq!(spec.base.require, vec![("a".to_string(), "t0".to_string())]);
+}
+
+#[test]
+fn phase_notes_are_read_even_when_a_base_rule_fails() {
+    let line = HANDOFF.lines().find(|l| l.contains(": own0 seq=")).unwrap();
+    let text = HANDOFF.replace(line, &line.replace("own0", "own0 seq=0 extra"));
+    let v = violations(&text, &handoff_spec());
+    assert!(!v.iter().any(|v| v.contains("no `note")), "{v:?}");
+}
+
+#[test]
+fn an_expected_context_is_checked_when_present_only() {
+    let spec = |name: &str, ctx: &str| McSpec {
+        expect: vec![(name.to_string(), ctx.to_string())],
+        ..handoff_spec()
+    };
+    assert!(check(HANDOFF, &spec("tmr0", "irq7")).is_ok());
+    assert!(check(HANDOFF, &spec("nobody", "irq7")).is_ok());
+    let v = violations(HANDOFF, &spec("tmr0", "irq3"));
+    assert!(v[0].contains("tmr0 logged from irq7"), "{v:?}");
 }

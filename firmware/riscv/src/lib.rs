@@ -106,9 +106,6 @@ pub fn delay(n: u32) {
 /// bytes at once, a real one at 115 200 baud takes ~87 µs per byte.
 pub static CYCLES_PER_BYTE: AtomicU32 = AtomicU32::new(0);
 
-/// Who wrote to the sink last: `hart * 2 + interrupt` (`u32::MAX`: nobody).
-pub static LAST_WRITER: AtomicU32 = AtomicU32::new(u32::MAX);
-
 /// The 16550 UART at 0x1000_0000 as a logbuf sink, slowed down by
 /// [`CYCLES_PER_BYTE`]; any context may use it.
 pub struct Uart {
@@ -158,9 +155,6 @@ impl Sink for Uart {
             delay(pace);
             n += 1;
         }
-        let slot = hart() * 2 + TRAPS.caller().is_interrupt() as usize;
-        // Ordering: Relaxed; a hint for the scenarios, no data behind it.
-        LAST_WRITER.store(slot as u32, Ordering::Relaxed);
         if n == 0 && !bytes.is_empty() {
             Err(SinkError::WouldBlock)
         } else {
@@ -405,5 +399,19 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
             info.message()
         ));
     }
+    linger(hart(), 1_000_000);
     exit(EXIT_PANIC)
+}
+
+/// Waits `ticks` of mtime (10 MHz) before the exit, sleeping on this hart's
+/// own timer with interrupts masked (so, under `-icount`, the other hart
+/// runs meanwhile; see [`wait_parked`]). A real board would let the UART
+/// drain here; in the `broken-no-stop` build it is also when the hart that
+/// was not stopped shows what it does.
+fn linger(me: usize, ticks: u64) {
+    let end = clint::mtime() + ticks;
+    while clint::mtime() < end {
+        clint::set_timer(me, (clint::mtime() + 100).min(end));
+        boot::wfi_masked(boot::MTIE);
+    }
 }

@@ -13,12 +13,12 @@
 //! Phase `irq` (scenario b): with the printer held off, hart 0's thread
 //! stores [`OWNER_RECORDS`] records (`own0`), then prints them itself
 //! (`print_or_defer`, up to its budget) through a much slower UART, so it
-//! owns the console mid-record for a long time. Meanwhile hart 1's timer
-//! interrupt logs `tick1`, but only while hart 0's thread is printing (the
-//! last sink write was hart 0's thread). The interrupt must never be
-//! handed the console nor wait for it: the phase's `handoffs` and
-//! `waiter_timeouts` must be 0 (no other caller can wait in this phase),
-//! and `irq_calls` says how many interrupt log calls met the busy owner.
+//! owns the console mid-record for a long time. Each line it starts raises
+//! hart 1's software interrupt ([`Poke`]), which logs `poke1` while hart 0
+//! is printing. The interrupt must never be handed the console nor wait
+//! for it: the phase's `handoffs` and `waiter_timeouts` must be 0 (no other
+//! caller can wait in this phase), and `irq_calls` says how many interrupt
+//! log calls met the busy owner.
 //!
 //! Each phase ends with `note phase=.. handoffs=.. waiter_timeouts=..`
 //! (differences of `Logger::stats()` over the phase); the run ends with
@@ -26,9 +26,11 @@
 #![no_std]
 #![no_main]
 
+use logbuf::console::Caller;
+use logbuf::sinks::{Sink, SinkError};
 use logbuf::Level::Info;
 use logbuf::LevelFilter;
-use logbuf_riscv::{boot, clint, delay, log, Seq, Uart, CYCLES_PER_BYTE, LAST_WRITER, LOG};
+use logbuf_riscv::{boot, clint, delay, log, Seq, Uart, CYCLES_PER_BYTE, LOG, TRAPS};
 use portable_atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
 /// UART pace in the load phase (loop iterations per byte).
@@ -43,10 +45,8 @@ const THREAD_RECORDS: u32 = 1000;
 /// deadline pending was seen to starve the other), so it varies with the
 /// icount shift (instructions per tick).
 const SLICE: u64 = 500;
-/// The load phase logs `tmr` on every this many timer interrupts ...
+/// The load phase logs `tmr` on every this many timer interrupts.
 const LOAD_EVERY: u32 = 40;
-/// ... and the irq phase `tick1`.
-const IRQ_EVERY: u32 = 8;
 /// Records hart 0's thread logs in the irq phase.
 const OWNER_RECORDS: u32 = 30;
 /// Records a software interrupt logs per request.
@@ -58,7 +58,7 @@ static SW: [Seq; 2] = [Seq::new(), Seq::new()];
 /// Timer interrupts taken per hart.
 static FIRES: [Seq; 2] = [Seq::new(), Seq::new()];
 static OWN: Seq = Seq::new();
-static TICK: Seq = Seq::new();
+static POKE: Seq = Seq::new();
 
 /// 0: set-up, 1: load, 2: irq, 3: done. Written by hart 0.
 static PHASE: AtomicU32 = AtomicU32::new(0);
@@ -68,7 +68,9 @@ static DONE: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
 static SW_REQ: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
 /// Irq phase: hart 0's thread is printing its backlog.
 static OWNING: AtomicBool = AtomicBool::new(false);
-/// Irq phase: `tick1` log calls made while hart 0's thread owned the console.
+/// Irq phase: hart 0's sink asks hart 1's software interrupt to log.
+static POKE_REQ: AtomicBool = AtomicBool::new(false);
+/// Irq phase: `poke1` log calls made while hart 0's thread owned the console.
 static IRQ_CALLS: AtomicU32 = AtomicU32::new(0);
 
 fn phase() -> u32 {
@@ -91,7 +93,7 @@ extern "C" fn hart_main(hart: usize) -> ! {
 }
 
 fn hart0() -> ! {
-    static mut UART: Uart = Uart::new();
+    static mut UART: Poke = Poke(Uart::new());
     // SAFETY: the only reference ever made to UART, taken once on hart 0
     // before the other hart runs.
     let uart = unsafe { &mut *core::ptr::addr_of_mut!(UART) };
@@ -162,7 +164,7 @@ fn irq_phase() {
     OWNING.store(false, Relaxed);
     boot::enable_interrupts(boot::MSIE);
     let now = end_phase();
-    // Ordering: Relaxed; a test knob. IRQ_CALLS: see `owner_tick` (read
+    // Ordering: Relaxed; a test knob. IRQ_CALLS: see `owner_poke` (read
     // after the phase ended and the console drained).
     CYCLES_PER_BYTE.store(LOAD_PACE, Relaxed);
     report("irq", now, before);
@@ -176,7 +178,7 @@ fn summary() {
     log(
         Info,
         format_args!(
-            "summary thr0={} thr1={} tmr0={} tmr1={} sw0={} sw1={} own0={} tick1={}",
+            "summary thr0={} thr1={} tmr0={} tmr1={} sw0={} sw1={} own0={} poke1={}",
             THR[0].issued(),
             THR[1].issued(),
             TMR[0].issued(),
@@ -184,7 +186,7 @@ fn summary() {
             SW[0].issued(),
             SW[1].issued(),
             OWN.issued(),
-            TICK.issued()
+            POKE.issued()
         ),
     );
 }
@@ -194,7 +196,6 @@ fn on_timer(h: usize) {
     let n = FIRES[h].next();
     match phase() {
         1 if n.is_multiple_of(LOAD_EVERY) => load_tick(h),
-        2 if h == 1 && n.is_multiple_of(IRQ_EVERY) => owner_tick(),
         _ => {}
     }
 }
@@ -209,20 +210,42 @@ fn load_tick(h: usize) {
     }
 }
 
-/// A `tick1` record, logged only while hart 0's thread owns the console
-/// and is printing (the last sink write was its own).
-fn owner_tick() {
-    // Ordering: Relaxed; hints set by hart 0 and the sink.
-    if !OWNING.load(Relaxed) || LAST_WRITER.load(Relaxed) != 0 {
-        return;
-    }
-    log(Info, format_args!("tick1 seq={}", TICK.next()));
-    // Ordering: Relaxed; hart 1's timer interrupt is the only writer, hart
-    // 0 reads it after the phase ended (timers off, console drained).
+/// A `poke1` record from hart 1's software interrupt, raised by hart 0's
+/// sink while hart 0's thread prints (see [`Poke`]).
+fn owner_poke() {
+    log(Info, format_args!("poke1 seq={}", POKE.next()));
+    // Ordering: Relaxed; hart 1's software interrupt is the only writer,
+    // hart 0 reads it after the phase ended (console drained).
     IRQ_CALLS.store(IRQ_CALLS.load(Relaxed) + 1, Relaxed);
 }
 
+/// The UART; in the irq phase, each line hart 0's thread starts to print
+/// raises hart 1's software interrupt, which logs while hart 0 owns the
+/// console mid-record, whatever the speed of the emulation.
+struct Poke(Uart);
+
+impl Sink for Poke {
+    fn write(&mut self, bytes: &[u8]) -> Result<usize, SinkError> {
+        // Ordering: Relaxed; OWNING is a hint set by hart 0's thread itself;
+        // POKE_REQ: msip_set fences before raising the interrupt.
+        let line_start = bytes.first() == Some(&b'[');
+        if line_start && OWNING.load(Relaxed) && TRAPS.caller() == Caller::thread(0, 0) {
+            POKE_REQ.store(true, Relaxed);
+            clint::msip_set(1);
+        }
+        self.0.write(bytes)
+    }
+
+    fn any_context(&self) -> bool {
+        true
+    }
+}
+
 fn on_soft(h: usize) {
+    // Ordering: Relaxed; see `Poke`.
+    if h == 1 && POKE_REQ.swap(false, Relaxed) && phase() == 2 {
+        owner_poke();
+    }
     // Ordering: Relaxed; see `on_timer`.
     if SW_REQ[h].swap(false, Relaxed) && phase() == 1 {
         for _ in 0..SW_RECORDS {
