@@ -10,3 +10,6 @@ cargo build --lib --target thumbv7m-none-eabi
 cargo build --lib --target thumbv6m-none-eabi --features portable-atomic
 cargo build --lib --target thumbv6m-none-eabi --features portable-atomic,log,defmt,embedded-io-v0.7,embedded-hal-nb
 cargo build --lib --target riscv32imc-unknown-none-elf --features portable-atomic
+# Issue 13: the RISC-V caller (feature riscv), with and without the A extension.
+cargo build --lib --target riscv32imac-unknown-none-elf --features riscv
+cargo build --lib --target riscv32imc-unknown-none-elf --features riscv,portable-atomic

@@ -6,7 +6,7 @@
 //! | build                         | atomics come from                    |
 //! |-------------------------------|--------------------------------------|
 //! | default (cores with CAS)      | `core::sync::atomic`                 |
-//! | feature `portable-atomic`     | `portable_atomic` (CAS through a critical section the final binary picks) |
+//! | feature `portable-atomic`     | `portable_atomic` (CAS through a critical section the final binary picks; multicore-safe on a multicore part) |
 //! | `RUSTFLAGS="--cfg loom"`      | `loom::sync::atomic` (model checking)|
 //!
 //! Only 32-bit (and narrower) atomics are used anywhere, so thumbv7m and

@@ -67,6 +67,12 @@ mod hold;
 mod lock;
 mod logger;
 mod render;
+// Also built for host unit tests of the nesting logic.
+#[cfg(all(
+    feature = "riscv",
+    any(target_arch = "riscv32", target_arch = "riscv64", test)
+))]
+mod riscv;
 mod state;
 
 #[cfg(all(test, loom))]
@@ -82,5 +88,10 @@ pub use hold::{ConsoleHold, ConsoleOwner};
 pub(crate) use lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
 pub use logger::{AddConsoleError, Budget, Config, Logger, LoggerStats, PrinterStatus};
 pub use render::LineFormat;
+#[cfg(all(
+    feature = "riscv",
+    any(target_arch = "riscv32", target_arch = "riscv64")
+))]
+pub use riscv::{hart_id, RiscvTraps, TrapGuard};
 pub use state::ConsoleStats;
 pub use state::LINE_MAX;

@@ -934,5 +934,7 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
     Ok((file.ok_or("no capture file given")?, spec))
 }
 
+pub mod multicore;
+
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "multicore") {
+        return logbuf_fwcheck::multicore::main(&args[1..]);
+    }
     let (file, spec) = match logbuf_fwcheck::parse_args(&args) {
         Ok(x) => x,
         Err(e) => {
