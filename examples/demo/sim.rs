@@ -80,6 +80,8 @@ pub struct ConsoleReport {
     pub stats: ConsoleStats,
     /// Bytes the sink took.
     pub bytes: u64,
+    /// What it printed while the producers ran.
+    pub load: LoadShare,
 }
 
 impl ConsoleReport {
@@ -139,6 +141,16 @@ impl Report {
                 c.stats.printed as f64 / secs,
                 c.bytes as f64 / secs / 1000.0,
                 if c.balanced() { "ok" } else { "MISMATCH" },
+            );
+        }
+        s += "\nwhile the producers ran: console | record lines | notice lines | bytes on real records\n";
+        for c in &self.consoles {
+            s += &format!(
+                "{:<8} | {:>12} | {:>12} | {:>5.1} %\n",
+                c.name,
+                c.load.record_lines,
+                c.load.notice_lines,
+                100.0 * c.load.goodput()
             );
         }
         let l = &self.logger;
@@ -207,12 +219,50 @@ fn wait_pended(timeout: Duration) {
 
 // ---- the consoles -------------------------------------------------------
 
+/// Whether the producers are running (what a console prints meanwhile is
+/// what the load share counts).
+static LOADING: AtomicBool = AtomicBool::new(false);
+
+/// Lines a console completed while the producers ran.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadShare {
+    /// Lines of real records.
+    pub record_lines: u64,
+    /// Dropped-messages notice lines.
+    pub notice_lines: u64,
+    /// Bytes of real record lines.
+    pub record_bytes: u64,
+    /// All bytes of the lines counted.
+    pub bytes: u64,
+}
+
+impl LoadShare {
+    fn line(&mut self, line: &[u8]) {
+        self.bytes += line.len() as u64;
+        let text = String::from_utf8_lossy(line);
+        if text.contains(" logbuf: ! ") && text.trim_end().ends_with(" dropped") {
+            self.notice_lines += 1;
+        } else {
+            self.record_lines += 1;
+            self.record_bytes += line.len() as u64;
+        }
+    }
+    /// Share of the bytes that went to real records.
+    pub fn goodput(&self) -> f64 {
+        self.record_bytes as f64 / (self.bytes.max(1)) as f64
+    }
+}
+
 /// What a console sink took: byte count and (bounded) text.
 #[derive(Default)]
 struct Taken {
     bytes: u64,
     text: Vec<u8>,
     echo: bool,
+    /// The line being written, and what the finished ones added up to
+    /// while the producers ran.
+    line: Vec<u8>,
+    load: LoadShare,
 }
 
 const KEEP_TEXT: usize = 1 << 20;
@@ -220,6 +270,15 @@ const KEEP_TEXT: usize = 1 << 20;
 impl Taken {
     fn take(&mut self, b: &[u8]) {
         self.bytes += b.len() as u64;
+        for &c in b {
+            self.line.push(c);
+            if c == b'\n' {
+                if LOADING.load(Ordering::Relaxed) {
+                    self.load.line(&self.line);
+                }
+                self.line.clear();
+            }
+        }
         if self.echo {
             let _ = std::io::stdout().write_all(b);
         }
@@ -331,6 +390,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
     );
     let stop = AtomicBool::new(false);
     let drain = AtomicBool::new(false);
+    LOADING.store(true, Ordering::Relaxed);
     std::thread::scope(|s| {
         // The printer: the lowest-priority interrupt. Pended by
         // wake_printer; also polls every millisecond, as a UART TX-empty
@@ -404,6 +464,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
                 let _ = std::io::stdout().flush();
             }
         }
+        LOADING.store(false, Ordering::Relaxed);
         stop.store(true, Ordering::Release);
         for h in producers {
             let _ = h.join();
@@ -425,11 +486,15 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
     let consoles = [("fast", &fast), ("uart", &uart)]
         .iter()
         .enumerate()
-        .map(|(i, (name, taken))| ConsoleReport {
-            name,
-            produced,
-            stats: log.console_stats(i).unwrap_or_default(),
-            bytes: taken.lock().unwrap_or_else(|e| e.into_inner()).bytes,
+        .map(|(i, (name, taken))| {
+            let taken = taken.lock().unwrap_or_else(|e| e.into_inner());
+            ConsoleReport {
+                name,
+                produced,
+                stats: log.console_stats(i).unwrap_or_default(),
+                bytes: taken.bytes,
+                load: taken.load,
+            }
         })
         .collect();
     let uart_text =

@@ -57,6 +57,10 @@ use core::fmt::{self, Write as _};
 /// Records taken together under overload: one notice, then this many lines.
 pub(crate) const RUN: u8 = 4;
 
+/// Records one step reads from the ring at most (taken, skipped or
+/// filtered), so that one step's cost is bounded whatever the backlog.
+const READS_PER_STEP: usize = 32;
+
 /// Outcome of one step on one console.
 pub(crate) enum Step {
     /// Something was done (bytes sent, or records read, skipped, filtered).
@@ -210,9 +214,15 @@ fn collect<const W: usize, const S: usize>(
         drained: false,
     };
     let (tail, head) = (ring.oldest().seq(), ring.newest().seq());
-    measure_turnover(st, tail);
+    let idle = st.batch.is_empty() && st.unit == Unit::None;
+    measure_turnover(st, tail, idle);
     st.batch.compact();
-    while st.batch.has_room() {
+    // Bounded work per step (I5): skipped and filtered records take no
+    // batch room, so the reads are counted too.
+    for _ in 0..READS_PER_STEP {
+        if !st.batch.has_room() {
+            break;
+        }
         let mut c = st.cursor;
         let free = st.batch.free();
         let room = free.len();
@@ -274,14 +284,18 @@ fn admit(console: &Console, st: &mut ConsoleState, h: &Header, format: RecordFor
     true
 }
 
-/// Updates the console's estimate of the ring's turnover per printed line.
-fn measure_turnover(st: &mut ConsoleState, tail: u64) {
+/// Updates the console's estimate of the ring's turnover per printed line:
+/// how far the ring's oldest record moved while this console's lines went
+/// out. Only time spent printing counts: while the console is idle (nothing
+/// read ahead, nothing under way) the starting point follows the tail, so
+/// a backlog built while nobody printed is not taken for turnover.
+fn measure_turnover(st: &mut ConsoleState, tail: u64, idle: bool) {
     if st.lines_done > 0 {
         let now = tail.saturating_sub(st.tail_at_line) / st.lines_done as u64;
         st.turnover = (st.turnover + now).div_ceil(2);
         st.lines_done = 0;
         st.tail_at_line = tail;
-    } else if st.tail_at_line > tail || st.tail_at_line == 0 {
+    } else if idle || st.tail_at_line > tail {
         st.tail_at_line = tail;
     }
 }
@@ -348,20 +362,66 @@ fn idle(sink: &mut dyn Sink, st: &mut ConsoleState) -> Step {
     Step::Idle
 }
 
-/// Renders the current unit into the sink, resuming at `offset`.
+/// Renders the current unit into the sink, resuming at `offset`. A notice
+/// goes out first, on its own: once the sink has taken it, it is counted
+/// and dropped from the unit before the record's bytes start, so a panic
+/// takeover cutting the record replays the record alone.
 fn emit(console: &Console, sink: &mut dyn Sink, st: &mut ConsoleState, cx: &StepCtx) -> Step {
     let format = sink.format();
+    let mut sent_notice = 0;
+    if let Unit::Line { notice, ts } = st.unit {
+        if notice > 0 && format == RecordFormat::Lines {
+            match emit_notice(console, sink, st, cx, notice, ts) {
+                Ok(sent) => sent_notice = sent,
+                Err(step) => return step,
+            }
+        }
+    }
     let mut out = SinkOut::new(sink, st.offset as usize, cx.spins);
     console.set_in_write(true);
     let r = render_unit(&cx.line, format, st, &mut out).and_then(|_| out.flush());
     console.set_in_write(false);
     let (sent, stopped, progress) = (out.sent as u32, out.stopped, out.progress());
     match (r, stopped) {
-        (Ok(()), _) => settle_done(console, st, sent),
+        (Ok(()), _) => settle_done(console, st, sent + sent_notice),
         (Err(_), Some(SinkError::Failed)) => settle_failed(console, st, cx, sent),
         (Err(_), _) => {
             st.offset = progress as u32;
             Step::Stuck { deferred: false }
+        }
+    }
+}
+
+/// The notice of a line unit: `Ok(bytes sent)` once the sink took all of
+/// it (counted as announced, the unit keeps only its record), or the step
+/// to return.
+fn emit_notice(
+    console: &Console,
+    sink: &mut dyn Sink,
+    st: &mut ConsoleState,
+    cx: &StepCtx,
+    notice: u64,
+    ts: u64,
+) -> Result<u32, Step> {
+    let mut out = SinkOut::new(sink, st.offset as usize, cx.spins);
+    console.set_in_write(true);
+    let r = render_notice(&cx.line, ts, notice, &mut out).and_then(|_| out.flush());
+    console.set_in_write(false);
+    match (r, out.stopped) {
+        (Ok(()), _) => {
+            console.count_announced(notice);
+            st.unit = Unit::Line { notice: 0, ts };
+            st.offset = 0;
+            Ok(out.sent as u32)
+        }
+        (Err(_), Some(SinkError::Failed)) => {
+            // Nothing lost: the unit is tried again later from its start.
+            st.offset = 0;
+            Err(Step::Stuck { deferred: false })
+        }
+        (Err(_), _) => {
+            st.offset = out.progress() as u32;
+            Err(Step::Stuck { deferred: false })
         }
     }
 }

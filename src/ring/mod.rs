@@ -146,7 +146,7 @@
 //!
 //! # Limits
 //!
-//! `WORDS` (data words, at most 2^15 = 128 KiB) and `SLOTS` (records held at
+//! `WORDS` (data words, at most 2^16 = 256 KiB) and `SLOTS` (records held at
 //! most) are powers of two; `POS_BITS = log2(WORDS) + 1`, `SEQ_BITS = 32 -
 //! POS_BITS`, `LAP_BITS = 30 - POS_BITS` and `SLOTS <= 2^(SEQ_BITS - 1)`.
 //! Violations fail at compile time. Sequence numbers are exact modulo
@@ -372,12 +372,12 @@ struct SlotWord {
 /// static R: logbuf::ring::Ring<64, 12> = logbuf::ring::Ring::new(); // SLOTS not 2^n
 /// ```
 /// ```compile_fail,E0080
-/// // more than 2^15 words (128 KiB): positions would not fit a pin word
-/// static R: logbuf::ring::Ring<{ 1 << 16 }, 64> = logbuf::ring::Ring::new();
+/// // more than 2^16 words (256 KiB): positions would not fit a pin word
+/// static R: logbuf::ring::Ring<{ 1 << 17 }, 64> = logbuf::ring::Ring::new();
 /// ```
 /// ```compile_fail,E0080
 /// // SLOTS too many for WORDS: sequence numbers would not fit the index word
-/// static R: logbuf::ring::Ring<{ 1 << 15 }, 65536> = logbuf::ring::Ring::new();
+/// static R: logbuf::ring::Ring<{ 1 << 16 }, 32768> = logbuf::ring::Ring::new();
 /// ```
 /// ```compile_fail,E0080
 /// let r = logbuf::ring::Ring::<96, 8>::new(); // built at run time
@@ -503,8 +503,8 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         assert!(WORDS.is_power_of_two(), "Ring WORDS must be a power of two");
         assert!(WORDS >= 8, "Ring WORDS must be at least 8");
         assert!(
-            WORDS <= 1 << 15,
-            "Ring WORDS must be at most 2^15 (128 KiB)"
+            WORDS <= 1 << 16,
+            "Ring WORDS must be at most 2^16 (256 KiB)"
         );
         assert!(SLOTS.is_power_of_two(), "Ring SLOTS must be a power of two");
         assert!(SLOTS >= 2, "Ring SLOTS must be at least 2");

@@ -103,6 +103,10 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// word `word`). `Ok(true)`: pinned, free the record. `Ok(false)`: the
     /// writer finished meanwhile (no pin needed). `Err(Busy)`: no pin word.
     fn pin(&self, ts: u32, word: u32, tp: u32, end: u32) -> Result<bool, Dropped> {
+        if end.wrapping_sub(tp) & (WORDS as u32 - 1) == 0 {
+            // An extent of the whole ring: no room would be left around it.
+            return Err(Dropped::Busy);
+        }
         let region = pin_word(tp, end);
         let Some(i) = self.claim_pin(region) else {
             return Err(Dropped::Busy);
@@ -203,7 +207,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 // Distance in words of the ring (mod WORDS): the head meets
                 // the same words again one lap (WORDS positions) later.
                 let a = from.wrapping_sub(hp) & (WORDS as u32 - 1);
-                let len = to.wrapping_sub(from) & Self::POS_MASK;
+                let len = to.wrapping_sub(from) & (WORDS as u32 - 1);
                 if a < start + need && start < a + len {
                     start = a + len;
                     moved = true;
@@ -246,8 +250,9 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     }
 }
 
-/// A pin word: extent `[from, to)` as two 16-bit positions (never 0: an
-/// extent is at least one trailer long, so `from != to`).
+/// A pin word: extent `[from, to)` as two 16-bit positions (modulo WORDS
+/// or 2 WORDS; never 0: an extent is at least one trailer long and never
+/// pinned when it is the whole ring, so `from != to` modulo WORDS).
 #[inline]
 const fn pin_word(from: u32, to: u32) -> u32 {
     ((from & 0xffff) << 16) | (to & 0xffff)
