@@ -716,13 +716,17 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         if used_slots == SLOTS as u32 {
             return Place::MakeRoom;
         }
-        let end = self.skip_pins(hp, need).wrapping_add(need) & Self::POS_MASK;
-        if end.wrapping_sub(tp) & Self::POS_MASK > WORDS as u32
-            || end.wrapping_sub(hp) & Self::POS_MASK > WORDS as u32
-        {
+        // In plain integers, not positions: the skip distance can exceed
+        // WORDS (a pin inside the live words lies most of a lap ahead), and
+        // modulo 2 * WORDS such an extent could pass for a fit and land on
+        // live records.
+        let skip = self.skip_pins(hp, need);
+        if used_words + skip + need > WORDS as u32 {
             return Place::MakeRoom;
         }
-        Place::At { end }
+        Place::At {
+            end: hp.wrapping_add(skip + need) & Self::POS_MASK,
+        }
     }
 
     /// Moves the head from `head` (slot hs claimed with extent end `end`) to
@@ -909,7 +913,8 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 Judged::Behind | Judged::Committed => return true,
             }
         }
-        false
+        // Every slot walked held a lost record: `read` reports them missed.
+        true
     }
 
     /// If the cursor fell behind (its record was overwritten), moves it to

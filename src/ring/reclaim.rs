@@ -155,9 +155,12 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         }
     }
 
-    /// Where a reservation of `need` words starting at `hp` may go: `hp`,
-    /// or past pinned words it would overlap. Pins are disjoint, so after
-    /// at most PINS moves the place is clear.
+    /// How many words past `hp` a reservation of `need` words must start to
+    /// overlap no pinned word: 0, or the distance to just past the pins it
+    /// would overlap (the caller checks the fit with this distance in plain
+    /// integers: it can exceed `WORDS`). Each pin moves the start at most
+    /// once (the start only grows), so after at most PINS moves the place
+    /// is clear.
     #[inline]
     pub(super) fn skip_pins(&self, hp: u32, need: u32) -> u32 {
         let mut start = 0u32; // distance from hp
@@ -185,7 +188,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 break;
             }
         }
-        hp.wrapping_add(start) & Self::POS_MASK
+        start
     }
 
     /// For a panic flush on a single core: every record still reserved

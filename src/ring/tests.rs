@@ -272,3 +272,71 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
     assert_eq!(written + ring.lost().total(), 2 * per_writer);
     assert_eq!(ring.lost().unstored(), 0, "no writer refused (I10)");
 }
+
+/// Regression: a reservation that skips a pin lying inside the live words
+/// (the gap at the start of the oldest extent) while the ring is full. The
+/// fit check used to compare positions modulo `2 * WORDS`: a skip distance
+/// plus the used words could wrap to look like a fit, and the new record
+/// was placed over the live records D, E, F (which then read back torn,
+/// undetected: their slots and the tail never changed).
+#[test]
+fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
+    let ring: Ring<16, 4> = Ring::new();
+    // G: a writer stalled for good at words [0, 4).
+    let g = ring.reserve(4, meta(9)).unwrap();
+    for i in 0..3u8 {
+        ring.write(meta(i as u64), &[i; 4]).unwrap(); // A, B, C: [4, 16)
+    }
+    // D overtakes G (pinning [0, 4)), frees A and lands at [20, 24) behind
+    // a gap over the pin; E and F free B and C. Now the ring is full (16
+    // words: D's extent with its gap, E, F) and the oldest extent starts
+    // with the pinned words.
+    assert_eq!(ring.write(meta(3), &[3; 4]), Ok(4));
+    assert_eq!(ring.write(meta(4), &[4; 4]), Ok(5));
+    assert_eq!(ring.write(meta(5), &[5; 4]), Ok(6));
+    assert_eq!(ring.lost().overtaken, 1);
+    // 12 words: fits only once D, E and F are freed (after the pin).
+    assert_eq!(ring.write(meta(6), &[6; 36]), Ok(7));
+    let (recs, missed) = read_all(&ring, &mut ring.oldest());
+    assert_eq!(missed, 0);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0].0.seq, 7);
+    assert_eq!(recs[0].1, [6; 36]);
+    // The records it replaced were reported missed, none read torn.
+    let (old, missed) = read_all(&ring, &mut Cursor::new());
+    assert_eq!(missed, 7);
+    assert_eq!(old.len(), 1);
+    core::mem::forget(g);
+}
+
+/// Regression: `has_unread` must agree with `read` when every slot it walks
+/// holds a record its writer lost: `read` reports them missed, so there is
+/// something to read. It used to answer `false` after walking `SLOTS` lost
+/// records, so a console deciding by it would sit on the loss.
+#[test]
+fn has_unread_sees_a_run_of_lost_records_as_long_as_the_slots() {
+    let ring: Ring<64, 2> = Ring::new();
+    // Three pins taken by writers stalled for good (each overtaken when
+    // the two writes after it need its slot).
+    for _ in 0..PINS - 1 {
+        core::mem::forget(ring.reserve(4, meta(9)).unwrap());
+        ring.write(meta(1), b"push").unwrap();
+        ring.write(meta(1), b"push").unwrap();
+    }
+    assert_eq!(ring.lost().overtaken, 3);
+    // X (small) and Y (large) stalled; a write that needs more room than
+    // freeing X gives overtakes X (the last pin) and then Y (no pin left:
+    // Busy), leaving Y overtaken at the tail and X's slot not reused.
+    let at_x = ring.newest();
+    let x = ring.reserve(4, meta(9)).unwrap();
+    let y = ring.reserve(80, meta(9)).unwrap();
+    assert_eq!(ring.write(meta(2), &[7; 60]), Err(Dropped::Busy));
+    assert_eq!(ring.lost().overtaken, 5);
+    // Both slots a reader walks from X hold lost records.
+    assert!(ring.has_unread(&at_x), "read would report them missed");
+    let mut c = at_x;
+    assert_eq!(ring.read(&mut c, &mut []), Read::Missed(2));
+    assert!(!ring.has_unread(&c));
+    assert_eq!(x.commit(), Err(Dropped::Overtaken));
+    assert_eq!(y.commit(), Err(Dropped::Overtaken));
+}
