@@ -902,19 +902,14 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     /// Whether [`Ring::read`] at `cursor` would return something other than
     /// [`Read::Empty`] (a committed record, or records missed).
+    ///
+    /// Decided by the cursor's own slot, exactly as `read` decides: a record
+    /// its writer lost there is reported missed by `read` whatever follows
+    /// it (even the head, or a record still being written).
     pub fn has_unread(&self, cursor: &Cursor) -> bool {
-        let mut c = *cursor;
-        for _ in 0..SLOTS {
-            // Ordering: Acquire; pairs with C1 (same as R1).
-            let w = Self::slot_unpack(self.slot_load(c.seq as u32, Ordering::Acquire));
-            match self.judge(c.seq, w) {
-                Judged::Empty => return false,
-                Judged::Lost => c.seq += 1,
-                Judged::Behind | Judged::Committed => return true,
-            }
-        }
-        // Every slot walked held a lost record: `read` reports them missed.
-        true
+        // Ordering: Acquire; pairs with C1 (same as R1).
+        let w = Self::slot_unpack(self.slot_load(cursor.seq as u32, Ordering::Acquire));
+        !matches!(self.judge(cursor.seq, w), Judged::Empty)
     }
 
     /// If the cursor fell behind (its record was overwritten), moves it to

@@ -109,7 +109,7 @@ fn writing_past_the_reservation_truncates_and_unwritten_bytes_are_zero() {
     let ring: Ring<32, 4> = Ring::new();
     let mut g = ring.reserve(6, meta(0)).unwrap();
     assert_eq!(g.write(b"abcdefgh"), 6);
-    g.commit();
+    g.commit().unwrap();
     let mut g = ring.reserve(7, meta(0)).unwrap();
     g.write(b"xy");
     drop(g); // dropping commits
@@ -129,7 +129,7 @@ fn unaligned_writes_pack_bytes_in_order() {
     g.write(b"bcdef");
     g.write(b"");
     g.write(b"ghijklm");
-    g.commit();
+    g.commit().unwrap();
     let (recs, _) = read_all(&ring, &mut Cursor::new());
     assert_eq!(recs[0].1, b"abcdefghijklm");
 }
@@ -160,7 +160,7 @@ fn uncommitted_record_blocks_readers_but_not_earlier_records() {
     // Record 1 is reserved, not committed: the reader must not pass it.
     assert_eq!(ring.read(&mut c, &mut buf), Read::Empty);
     assert!(!ring.has_unread(&c));
-    g.commit();
+    g.commit().unwrap();
     assert!(ring.has_unread(&c));
     let (recs, _) = read_all(&ring, &mut c);
     assert_eq!(recs.len(), 2);
@@ -309,12 +309,13 @@ fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
     core::mem::forget(g);
 }
 
-/// Regression: `has_unread` must agree with `read` when every slot it walks
-/// holds a record its writer lost: `read` reports them missed, so there is
-/// something to read. It used to answer `false` after walking `SLOTS` lost
-/// records, so a console deciding by it would sit on the loss.
+/// Regression: `has_unread` must agree with `read` at a record its writer
+/// lost: `read` reports it missed whatever follows, so there is something to
+/// read. It used to walk on and answer `false` at the next record still
+/// being written, at the head, or after `SLOTS` lost records, so a console
+/// deciding by it sat on the loss.
 #[test]
-fn has_unread_sees_a_run_of_lost_records_as_long_as_the_slots() {
+fn has_unread_sees_lost_records_as_read_does() {
     let ring: Ring<64, 2> = Ring::new();
     // Three pins taken by writers stalled for good (each overtaken when
     // the two writes after it need its slot).
@@ -339,4 +340,12 @@ fn has_unread_sees_a_run_of_lost_records_as_long_as_the_slots() {
     assert!(!ring.has_unread(&c));
     assert_eq!(x.commit(), Err(Dropped::Overtaken));
     assert_eq!(y.commit(), Err(Dropped::Overtaken));
+    // Y, abandoned by its late writer, is still the oldest record; after it
+    // comes the head.
+    let mut at_y = ring.oldest();
+    assert_eq!(at_y.seq(), at_x.seq() + 1);
+    assert!(ring.has_unread(&at_y), "read would report Y missed");
+    assert_eq!(ring.read(&mut at_y, &mut []), Read::Missed(1));
+    assert_eq!(at_y, ring.newest());
+    assert!(!ring.has_unread(&at_y));
 }
