@@ -70,7 +70,9 @@
 //! # Writers (any context, never wait: I1)
 //!
 //! 1. Load `head` (H1), `tail` (W1) and slot `hs`. Slot already claimed for
-//!    this lap: help the head forward, retry. Otherwise compute the extent
+//!    this lap: help the head forward, retry (checked first: a tail push
+//!    may have freed that claimed record already, so the tail can be ahead
+//!    of a head nobody has moved yet). Otherwise compute the extent
 //!    `[hp, end)`, skipping pinned words; if it does not fit before the tail
 //!    (words or slots), free the oldest record (below) and retry.
 //! 2. Claim: CAS slot `hs` from its previous-lap value to
@@ -698,19 +700,23 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     fn place(&self, head: u32, tail: u32, slot: u32, need: u32) -> Place {
         let (hs, hp) = Self::unpack(head);
         let (ts, tp) = Self::unpack(tail);
+        let w = Self::slot_unpack(slot);
+        let lap = Self::known_lap(hs);
+        // Helping comes first: a tail push may free (overtake) a record
+        // claimed but not yet passed by the head, so the tail can be ahead
+        // of the head until someone moves the head past that claim. If we
+        // only retried then, we would wait for the claimer (I1).
+        if w.lap & Self::KNOWN_LAP_MASK == lap {
+            return Place::Help { end: w.end };
+        }
+        if w.lap.wrapping_add(1) & Self::KNOWN_LAP_MASK != lap {
+            return Place::Retry;
+        }
         let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
         let used_words = hp.wrapping_sub(tp) & Self::POS_MASK;
         if used_slots > SLOTS as u32 || used_words > WORDS as u32 {
             // Head and tail were read at different moments and the tail
             // overtook our head snapshot.
-            return Place::Retry;
-        }
-        let w = Self::slot_unpack(slot);
-        let lap = Self::known_lap(hs);
-        if w.lap & Self::KNOWN_LAP_MASK == lap {
-            return Place::Help { end: w.end };
-        }
-        if w.lap.wrapping_add(1) & Self::KNOWN_LAP_MASK != lap {
             return Place::Retry;
         }
         if used_slots == SLOTS as u32 {

@@ -349,3 +349,38 @@ fn has_unread_sees_lost_records_as_read_does() {
     assert_eq!(at_y, ring.newest());
     assert!(!ring.has_unread(&at_y));
 }
+
+/// Regression (found by the loom wrap models): a tail push may overtake a
+/// record that a writer has claimed but whose head move (H2) it has not
+/// made yet — a writer preempted between its claim CAS and its head CAS,
+/// in an empty ring whose free words are pinned. The tail is then one
+/// ahead of the head. Writers used to treat that as a stale snapshot and
+/// retry until the claimer moved the head: waiting for a preempted
+/// context (I1), dropped as `Contention` after `MAX_ATTEMPTS`. They must
+/// help the head past the claim instead.
+#[test]
+fn tail_ahead_of_an_unmoved_head_is_helped_not_waited_for() {
+    type R = Ring<8, 2>;
+    let ring = R::new();
+    // A claim of slot 0 (extent [0, 4)) whose writer is preempted before
+    // its head CAS, exactly as `reserve` makes it.
+    let initial = ring.slot_load(0, Ordering::Relaxed);
+    let claimed = R::slot_pack(SlotWord {
+        state: RESERVED,
+        lap: 0,
+        end: 4,
+    });
+    ring.slot_cas(0, initial, claimed, Ordering::AcqRel)
+        .unwrap();
+    // Another writer's tail push (it needed room) overtakes and pins it.
+    ring.push_tail(ring.tail.load(Ordering::Relaxed)).unwrap();
+    assert_eq!(ring.lost().overtaken, 1);
+    assert_eq!(R::unpack(ring.tail.load(Ordering::Relaxed)), (1, 4));
+    assert_eq!(R::unpack(ring.head.load(Ordering::Relaxed)), (0, 0));
+    // Writers go on without the preempted one.
+    assert_eq!(ring.write(meta(1), b"next"), Ok(1));
+    assert_eq!(ring.lost().contention, 0);
+    let (recs, missed) = read_all(&ring, &mut Cursor::new());
+    assert_eq!((recs.len(), missed), (1, 1));
+    assert_eq!(recs[0].1, b"next");
+}
