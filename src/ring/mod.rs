@@ -378,7 +378,7 @@ struct SlotWord {
 /// ```
 /// ```compile_fail,E0080
 /// // SLOTS too many for WORDS: sequence numbers would not fit the index word
-/// static R: logbuf::ring::Ring<{ 1 << 15 }, 32768> = logbuf::ring::Ring::new();
+/// static R: logbuf::ring::Ring<{ 1 << 15 }, 65536> = logbuf::ring::Ring::new();
 /// ```
 /// ```compile_fail,E0080
 /// let r = logbuf::ring::Ring::<96, 8>::new(); // built at run time

@@ -1,12 +1,13 @@
-//! Record header: what the ring stores in front of every payload.
+//! Record metadata: what the ring stores with every payload.
 //!
-//! Layout (16 bytes per record in all):
+//! Layout (16 bytes per record in all, plus any gap its extent starts
+//! with):
 //!
 //! ```text
-//!  slot table (out of band, 4 bytes)       data words (in band, 12 bytes + payload)
-//! +----------------------+               +---------------------------------------+
-//! | seq (u32, committed) |   ...  pos -> | meta | ts lo | ts hi | payload words .. |
-//! +----------------------+               +---------------------------------------+
+//!  slot table (out of band, 4 bytes)          data words (in band, payload + 12 bytes)
+//! +--------------------------+     extent: [gap ..][payload words .. | ts lo | ts hi | meta] end
+//! | state | lap | extent end |
+//! +--------------------------+
 //!
 //!  meta word:  bits  0..16  payload length in bytes (u16)
 //!              bits 16..19  level (1..=5)
@@ -14,8 +15,10 @@
 //!              bits 24..32  caller context id (u8)
 //! ```
 //!
-//! The slot word holds the low 32 bits of the sequence number; a reader with
-//! a 64-bit cursor rebuilds the full number from it (see [`Cursor`](super::Cursor)).
+//! The record's words are the last ones of its extent: the slot's `end`
+//! finds the trailer, the meta word's length the payload. The slot's lap
+//! tag and index give the sequence number; a reader with a 64-bit cursor
+//! rebuilds the full number from them (see [`Cursor`](super::Cursor)).
 //!
 //! ```
 //! use logbuf::ring::{Flags, RecordMeta};
@@ -123,7 +126,7 @@ pub struct Header {
     pub len: u16,
 }
 
-/// Number of in-band header words (meta, timestamp low, timestamp high).
+/// Number of in-band trailer words (timestamp low, timestamp high, meta).
 pub(crate) const HEADER_WORDS: u32 = 3;
 
 /// Packs the meta word.
