@@ -46,6 +46,14 @@ cut = ([0, 1, 0] + write(4) + reserve(9, 6) + write(7) + reset([0, 0]) + read(0)
 save("ring_ops", "cut-writer-warm-reset", cut)
 busy = [0, 1, 0] + reserve(8, 3) + abandon() + sum((write(12) for _ in range(20)), []) + read(0) + check()
 save("ring_ops", "abandoned-oldest-busy", busy)
+# I10: a writer stalled mid-record on Ring<16, 2> while others lap it; it
+# resumes and its commit reports the overtake.
+stalled = [3, 1, 0] + reserve(4, 2) + sum((write(4) for _ in range(10)), []) + commit() + read(0) + check()
+save("ring_ops", "stalled-writer-lapped", stalled)
+# Five writers cut for good, each lapped: their pins fill the pin table and
+# the fifth overtaken record stays at the tail (Busy from then on).
+pins = [0, 1, 0] + sum((reserve(8, 3) + abandon() + sum((write(16) for _ in range(6)), []) for _ in range(5)), []) + read(0) + check()
+save("ring_ops", "pins-exhausted", pins)
 dropnew = [0, 0, 0] + sum((write(16) for _ in range(12)), []) + check()
 save("ring_ops", "drop-newest-full", dropnew)
 # Word edits: [2 = edits, count-1, (where, index.., how, value..)*]

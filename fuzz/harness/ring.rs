@@ -1,38 +1,62 @@
 //! The ring under arbitrary operations and arbitrary memory images.
 //!
-//! The model is exact: single-threaded, the ring's eviction is
-//! deterministic (free the oldest committed record until the new one fits;
-//! an uncommitted oldest record makes the write fail as `Busy`; drop-newest
-//! fails as `Full`), so every write result, sequence number, missed count,
-//! cursor and recovery report is predicted and compared. Records carry
-//! self-checking payloads; a read is compared byte for byte.
+//! The model is exact: single-threaded, the ring is deterministic, so every
+//! write, reserve and commit result, sequence number, missed count, cursor,
+//! lost count and recovery report is predicted and compared. It models the
+//! ring as the module documentation of `logbuf::ring` describes it, in its
+//! own terms (absolute word positions, a list of pinned extents):
+//!
+//! * a record's extent starts at the head position and ends where the
+//!   record's words (payload + 3-word trailer) end; it starts with a gap
+//!   when pinned words are in the way: the record goes to the first place
+//!   past the head where it overlaps no pinned word, and must end within
+//!   `WORDS` words of the tail, with a free slot;
+//! * otherwise the oldest record is freed: committed or abandoned ones
+//!   simply; a reserved one (its grant held, or forgotten) is overtaken
+//!   (counted in `lost().overtaken`, a reader reports it missed) and its
+//!   extent pinned ([`PINS`] entries; none free: the write fails `Busy`,
+//!   the record stays overtaken at the tail); an empty ring with no room
+//!   left between the pins fails `Busy` too; drop-newest fails `Full`;
+//! * a held grant whose record was overtaken fails its commit
+//!   (`Dropped::Overtaken`), marks its slot abandoned (if the slot was not
+//!   reused) and clears its pin; a forgotten grant's pin stays until the
+//!   next recovery;
+//! * each slot keeps the sequence number and state of its last claim, so
+//!   reads at freed (but not yet reused) slots are predicted too.
+//!
+//! Records carry self-checking payloads; a read is compared byte for byte.
 //!
 //! A "reboot" saves the memory image with writers cut mid-record (their
 //! grants forgotten), optionally corrupts it (word edits, or a wholly
 //! arbitrary image), and recovers it into a new ring. Unchanged images must
-//! come back exactly (committed records flagged previous-boot, cut ones
-//! incomplete); changed ones must recover to a ring that holds together,
-//! which then becomes the model.
+//! come back exactly (committed records flagged previous-boot, reserved
+//! ones incomplete, overtaken ones still lost, pins cleared); changed ones
+//! must recover to a ring that holds together, which then becomes the model
+//! (its positions read from the recovered image).
 
 use super::{pattern, payload_len, Input, MAX_OPS};
 use logbuf::ring::{
     Cursor, Dropped, Flags, Grant, LostCounts, Policy, Read, RecordMeta, Recovery, Ring, MAGIC,
+    MAX_ATTEMPTS, PINS,
 };
 use logbuf::Level;
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;
 
+/// A slot's state, as the ring's slot word holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
+enum St {
+    Reserved,
     Committed,
-    /// Reserved, grant still held.
-    Open,
-    /// Reserved, grant forgotten (a writer cut by a reset).
+    Overtaken,
     Abandoned,
 }
 
 #[derive(Clone, Debug)]
 struct Rec {
+    seq: u64,
+    /// Absolute word position where the extent ends.
+    end: u64,
     id: u32,
     len: u16,
     level: Level,
@@ -44,13 +68,34 @@ struct Rec {
     ts: Option<u64>,
     /// Expected payload; `None` where the content is unknown.
     bytes: Vec<Option<u8>>,
-    /// Payload bytes the grant was given so far (open records).
+    /// Payload bytes the grant was given so far (reserved records).
     written: usize,
-    state: State,
+    state: St,
 }
 
-fn words_of(len: u16) -> u32 {
-    3 + (len as u32).div_ceil(4)
+/// An overtaken record's extent `[from, to)` (absolute positions), pinned
+/// for its late writer.
+#[derive(Clone, Copy, Debug)]
+struct Pin {
+    seq: u64,
+    from: u64,
+    to: u64,
+}
+
+/// What a read at a cursor does (the model's answer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    Record(u64),
+    Missed(u64),
+    Empty,
+}
+
+/// A reader's verdict on one slot.
+enum Judged {
+    Empty,
+    Behind,
+    Lost,
+    Committed,
 }
 
 fn ts_of(id: u32) -> u64 {
@@ -58,9 +103,19 @@ fn ts_of(id: u32) -> u64 {
 }
 
 struct Model {
+    words: u64,
+    slots_n: u64,
+    /// Records from the tail to the head.
     recs: VecDeque<Rec>,
-    tail: u32,
-    words: u32,
+    /// Sequence number and absolute word position of the tail; head
+    /// position.
+    tail: u64,
+    tp: u64,
+    hp: u64,
+    /// Per slot index: (sequence number of its last claim, negative for
+    /// never claimed, and its state).
+    slots: Vec<(i64, St)>,
+    pins: Vec<Pin>,
     policy: Policy,
     lost: LostCounts,
     /// `Cursor::new()` is a valid cursor: the ring is a fresh ring's
@@ -69,50 +124,254 @@ struct Model {
 }
 
 impl Model {
-    fn new(policy: Policy) -> Model {
+    fn new(policy: Policy, words: usize, slots: usize) -> Model {
         Model {
+            words: words as u64,
+            slots_n: slots as u64,
             recs: VecDeque::new(),
             tail: 0,
-            words: 0,
+            tp: 0,
+            hp: 0,
+            slots: (0..slots as i64)
+                .map(|i| (i - slots as i64, St::Abandoned))
+                .collect(),
+            pins: Vec::new(),
             policy,
             lost: LostCounts::default(),
             clean: true,
         }
     }
-    fn head(&self) -> u32 {
-        self.tail.wrapping_add(self.recs.len() as u32)
+    fn head(&self) -> u64 {
+        self.tail + self.recs.len() as u64
     }
-    fn index(&self, seq: u32) -> Option<usize> {
-        let i = seq.wrapping_sub(self.tail) as usize;
+    fn index(&self, seq: u64) -> Option<usize> {
+        let i = seq.checked_sub(self.tail)? as usize;
         (i < self.recs.len()).then_some(i)
     }
-    /// What the ring must do for a reservation of `need` words.
-    fn make_room(&mut self, need: u32, words: usize, slots: usize) -> Result<u32, Dropped> {
-        while self.words + need > words as u32 || self.recs.len() + 1 > slots {
+    fn slot(&self, seq: u64) -> (i64, St) {
+        self.slots[(seq % self.slots_n) as usize]
+    }
+    fn set_slot(&mut self, seq: u64, st: St) {
+        let n = self.slots_n;
+        self.slots[(seq % n) as usize] = (seq as i64, st);
+    }
+    /// Where `need` words go past the head: the distance from the head to
+    /// the first place where they overlap no pinned word and end within
+    /// `WORDS` of the tail; `None` if there is none.
+    fn fit(&self, need: u64) -> Option<u64> {
+        let free = self.words - (self.hp - self.tp);
+        if need > free {
+            return None;
+        }
+        let mut pinned = vec![false; self.words as usize];
+        for p in &self.pins {
+            for x in p.from..p.to {
+                pinned[(x % self.words) as usize] = true;
+            }
+        }
+        (0..=free - need)
+            .find(|&s| (0..need).all(|k| !pinned[((self.hp + s + k) % self.words) as usize]))
+    }
+    /// A reservation of `len` payload bytes (already cut to the maximum):
+    /// its sequence number, or why the ring refuses it (counted).
+    fn reserve(&mut self, len: u16) -> Result<u64, Dropped> {
+        let need = 3 + (len as u64).div_ceil(4);
+        for _ in 0..MAX_ATTEMPTS {
+            if (self.recs.len() as u64) < self.slots_n {
+                if let Some(skip) = self.fit(need) {
+                    let seq = self.head();
+                    self.hp += skip + need;
+                    self.set_slot(seq, St::Reserved);
+                    return Ok(seq);
+                }
+            }
             if self.policy == Policy::DropNewest {
                 self.lost.full += 1;
                 return Err(Dropped::Full);
             }
-            if self.recs.front().map(|r| r.state) != Some(State::Committed) {
+            if self.free_oldest().is_err() {
                 self.lost.busy += 1;
                 return Err(Dropped::Busy);
             }
-            let r = self.recs.pop_front().unwrap();
-            self.words -= words_of(r.len);
-            self.tail = self.tail.wrapping_add(1);
         }
-        Ok(self.head())
+        self.lost.contention += 1;
+        Err(Dropped::Contention)
     }
-    fn push(&mut self, rec: Rec) {
-        self.words += words_of(rec.len);
-        self.recs.push_back(rec);
+    /// The tail push: frees the oldest record, overtaking and pinning it
+    /// if its writer has not finished. `Err` = `Busy`.
+    fn free_oldest(&mut self) -> Result<(), ()> {
+        let Some(r) = self.recs.front() else {
+            return Err(()); // empty, and still no room between the pins
+        };
+        let (seq, end, state) = (r.seq, r.end, r.state);
+        if state == St::Reserved {
+            self.recs[0].state = St::Overtaken;
+            self.set_slot(seq, St::Overtaken);
+            self.lost.overtaken += 1;
+        }
+        if matches!(state, St::Reserved | St::Overtaken) {
+            if self.pins.len() == PINS {
+                return Err(());
+            }
+            self.pins.push(Pin {
+                seq,
+                from: self.tp,
+                to: end,
+            });
+        }
+        self.recs.pop_front();
+        self.tail += 1;
+        self.tp = end;
+        Ok(())
     }
-    /// Committed records from the tail before the first uncommitted one.
-    fn readable_run(&self) -> usize {
-        self.recs
-            .iter()
-            .take_while(|r| r.state == State::Committed)
-            .count()
+    /// A held grant for `seq` commits (or is dropped) after `written` bytes.
+    fn commit(&mut self, seq: u64, written: usize) -> Result<u64, Dropped> {
+        if let Some(i) = self
+            .index(seq)
+            .filter(|&i| self.recs[i].state == St::Reserved)
+        {
+            let r = &mut self.recs[i];
+            r.state = St::Committed;
+            r.written = written;
+            let id = r.id;
+            for (k, b) in r.bytes.iter_mut().enumerate() {
+                *b = Some(if k < written { pattern(id, k) } else { 0 });
+            }
+            self.set_slot(seq, St::Committed);
+            return Ok(seq);
+        }
+        // Overtaken: the late writer marks it abandoned and unpins.
+        if self.slot(seq) == (seq as i64, St::Overtaken) {
+            self.set_slot(seq, St::Abandoned);
+        }
+        if let Some(i) = self.index(seq) {
+            assert_eq!(
+                self.recs[i].state,
+                St::Overtaken,
+                "model: commit of seq {seq}"
+            );
+            self.recs[i].state = St::Abandoned;
+        }
+        let pins = self.pins.len();
+        self.pins.retain(|p| p.seq != seq);
+        assert!(self.pins.len() + 1 >= pins, "model: one pin per record");
+        Err(Dropped::Overtaken)
+    }
+    fn judge(&self, s: u64) -> Judged {
+        let (claim, st) = self.slot(s);
+        if claim == s as i64 {
+            match st {
+                St::Reserved => Judged::Empty,
+                St::Committed => Judged::Committed,
+                _ => Judged::Lost,
+            }
+        } else if claim > s as i64 || self.head() != s {
+            Judged::Behind
+        } else {
+            Judged::Empty
+        }
+    }
+    /// A reader that fell behind moves to the tail.
+    fn resync(&self, c: u64) -> (Want, u64) {
+        if c < self.tail {
+            (Want::Missed(self.tail - c), self.tail)
+        } else {
+            (Want::Empty, c)
+        }
+    }
+    /// What `Ring::read` at `c` returns, and the cursor after it.
+    fn read(&self, mut c: u64) -> (Want, u64) {
+        let mut lost = 0;
+        for _ in 0..self.slots_n {
+            match self.judge(c) {
+                Judged::Lost => {
+                    c += 1;
+                    lost += 1;
+                    continue;
+                }
+                _ if lost > 0 => break,
+                Judged::Empty => return (Want::Empty, c),
+                Judged::Behind => return self.resync(c),
+                // A freed record whose slot was not reused yet: the copy
+                // fails re-validation against the tail.
+                Judged::Committed if c < self.tail => return self.resync(c),
+                Judged::Committed => return (Want::Record(c), c + 1),
+            }
+        }
+        if lost > 0 {
+            (Want::Missed(lost), c)
+        } else {
+            (Want::Empty, c)
+        }
+    }
+    fn has_unread(&self, c: u64) -> bool {
+        self.read(c).0 != Want::Empty
+    }
+    fn skip_missed(&self, c: u64) -> (u64, u64) {
+        match self.judge(c) {
+            Judged::Behind => match self.resync(c) {
+                (Want::Missed(n), c) => (n, c),
+                (_, c) => (0, c),
+            },
+            _ => (0, c),
+        }
+    }
+    fn seek(&self, target: u64) -> u64 {
+        let mut c = self.tail;
+        for _ in 0..self.slots_n {
+            if c >= target {
+                break;
+            }
+            let (w, next) = self.read(c);
+            if w == Want::Empty {
+                break;
+            }
+            c = next;
+        }
+        c
+    }
+    /// Recovery of an unchanged image: committed records kept, reserved
+    /// ones kept incomplete, overtaken ones stay lost (abandoned); free
+    /// slots show the lap before; pins and counters cleared. The report.
+    fn recover(&mut self) -> Recovery {
+        let mut rep = Recovery::default();
+        let mut slots = Vec::new();
+        for r in self.recs.iter_mut() {
+            r.flags = r.flags.with(Flags::PREVIOUS_BOOT);
+            match r.state {
+                St::Committed => rep.kept += 1,
+                St::Reserved => {
+                    rep.incomplete += 1;
+                    r.state = St::Committed;
+                    r.flags = r
+                        .reserve_flags
+                        .with(Flags::PREVIOUS_BOOT)
+                        .with(Flags::INCOMPLETE);
+                    r.ts = None;
+                    // Whole words the writer finished reached memory;
+                    // nothing else is known (unwritten words hold older
+                    // bytes).
+                    let known = r.written / 4 * 4;
+                    let id = r.id;
+                    for (i, b) in r.bytes.iter_mut().enumerate() {
+                        *b = (i < known).then(|| pattern(id, i));
+                    }
+                }
+                St::Overtaken | St::Abandoned => r.state = St::Abandoned,
+            }
+            slots.push((r.seq, r.state));
+        }
+        for (seq, st) in slots {
+            self.set_slot(seq, st);
+        }
+        for j in self.recs.len() as u64..self.slots_n {
+            let seq = self.tail + j;
+            let n = self.slots_n;
+            self.slots[(seq % n) as usize] = (seq as i64 - n as i64, St::Abandoned);
+        }
+        self.pins.clear();
+        self.lost = LostCounts::default();
+        rep
     }
 }
 
@@ -146,7 +405,7 @@ fn run_on<const W: usize, const S: usize>(inp: &mut Input) {
         (0, 0),
         "a new ring is empty"
     );
-    let mut model = Model::new(policy);
+    let mut model = Model::new(policy, W, S);
     let start = inp.byte() % 4;
     if start >= 2 {
         // Power-on RAM: the image is whatever the input says.
@@ -199,6 +458,14 @@ fn boot_from<const W: usize, const S: usize>(
     }
 }
 
+/// Index of the first slot word in a ring image (magic, geometry, head,
+/// tail, four lost counters, policy, the pins, the pin count).
+const SLOTS_AT: usize = 10 + PINS;
+/// Index of the first pin word in a ring image.
+const PINS_AT: usize = 9;
+/// Index of the policy word in a ring image.
+const POLICY_AT: usize = 8;
+
 /// Damages an image as the input says (or not at all).
 fn corrupt(image: &mut [u32], inp: &mut Input) {
     match inp.byte() % 4 {
@@ -206,10 +473,10 @@ fn corrupt(image: &mut [u32], inp: &mut Input) {
         2 => {
             for _ in 0..1 + inp.below(6) {
                 let n = image.len();
-                // Mostly the index words and the slots, sometimes anywhere.
+                // Mostly the index words, pins and slots, sometimes anywhere.
                 let i = match inp.byte() % 3 {
-                    0 => inp.below(8),
-                    1 => 8 + inp.byte() as usize % (n - 8).min(32),
+                    0 => inp.below(SLOTS_AT),
+                    1 => SLOTS_AT + inp.byte() as usize % (n - SLOTS_AT).min(32),
                     _ => inp.u16() as usize % n,
                 };
                 image[i] = match inp.byte() % 4 {
@@ -228,57 +495,30 @@ fn corrupt(image: &mut [u32], inp: &mut Input) {
     }
 }
 
-/// The model of a ring recovered from an unchanged image: every record
-/// comes back, committed ones flagged previous-boot, cut ones incomplete.
+/// The model of a ring recovered from an unchanged image.
 fn recovered_intact<const W: usize, const S: usize>(
     ring: &Ring<W, S>,
     first: Recovery,
     model: &mut Model,
 ) {
-    let committed = model
-        .recs
-        .iter()
-        .filter(|r| r.state == State::Committed)
-        .count() as u32;
-    let cut = model.recs.len() as u32 - committed;
-    assert_eq!(
-        first,
-        Recovery {
-            fresh: false,
-            kept: committed,
-            incomplete: cut,
-            discarded: 0
-        },
-        "recovery of an intact image"
-    );
+    let want = model.recover();
+    assert_eq!(first, want, "recovery of an intact image");
     // Recovery is idempotent: a second pass keeps everything, all committed.
     let again = ring.recover();
-    assert!(!again.fresh, "an intact image recovered as fresh");
-    assert_eq!(again.kept, committed + cut, "second recovery keeps all");
-    assert_eq!((again.incomplete, again.discarded), (0, 0));
-    for r in model.recs.iter_mut() {
-        r.flags = r.flags.with(Flags::PREVIOUS_BOOT);
-        if r.state != State::Committed {
-            r.state = State::Committed;
-            r.flags = r
-                .reserve_flags
-                .with(Flags::PREVIOUS_BOOT)
-                .with(Flags::INCOMPLETE);
-            r.ts = None;
-            // Whole words the writer finished reached memory; nothing else
-            // is known (unwritten words hold older bytes).
-            let known = r.written / 4 * 4;
-            for (i, b) in r.bytes.iter_mut().enumerate() {
-                *b = (i < known).then(|| pattern(r.id, i));
-            }
-        }
-    }
-    model.lost = LostCounts::default();
+    assert_eq!(
+        again,
+        Recovery {
+            kept: want.kept + want.incomplete,
+            ..Recovery::default()
+        },
+        "second recovery of an intact image"
+    );
 }
 
 /// The model of a ring recovered from a changed image: whatever recovery
-/// kept must hold together; it becomes the new model. `forced` is the
-/// policy `recover_in_place` was given (used if the magic word was wrong).
+/// kept must hold together; it becomes the new model, its positions read
+/// from the recovered memory. `forced` is the policy `recover_in_place` was
+/// given (used if the magic word was wrong).
 fn rebuild<const W: usize, const S: usize>(
     ring: &Ring<W, S>,
     first: Recovery,
@@ -300,55 +540,114 @@ fn rebuild<const W: usize, const S: usize>(
     );
     let policy = match forced {
         Some(p) if image[0] != MAGIC => p,
-        _ if image[7] == 1 => Policy::DropNewest,
+        _ if image[POLICY_AT] == 1 => Policy::DropNewest,
         _ => Policy::Overwrite,
     };
-    let mut model = Model::new(policy);
+    let mut model = Model::new(policy, W, S);
     assert_eq!(ring.lost(), LostCounts::default());
-    let oldest = ring.oldest();
-    assert_eq!(
-        ring.newest().seq().wrapping_sub(oldest.seq()) as u32,
-        held,
-        "recovered ring: head - tail = records kept"
-    );
-    assert!(held as usize <= S);
-    model.tail = oldest.seq() as u32;
+    let oldest = ring.oldest().seq();
+    let used = ring.newest().seq() - oldest;
+    assert!(used as usize <= S, "recovered ring holds {used} records");
+    model.tail = oldest;
     if first.fresh {
-        assert_eq!((held, model.tail), (0, 0), "a fresh ring starts empty");
+        assert_eq!((used, oldest), (0, 0), "a fresh ring starts empty");
     } else {
         // Not a fresh ring's lineage: `Cursor::new()` means nothing here.
         model.clean = false;
     }
-    let mut c = oldest;
+    // Positions and slot states from the recovered memory.
+    let mut mem = vec![0u32; Ring::<W, S>::IMAGE_WORDS];
+    ring.save_image(&mut mem);
+    let pos_bits = W.trailing_zeros() + 1;
+    let pos_mask = (1u32 << pos_bits) - 1;
+    let lap_mask = (1u32 << (30 - pos_bits)) - 1;
+    let slot_initial = (3u32 << 30) | (lap_mask << pos_bits);
+    let (tp, hp) = (mem[3] & pos_mask, mem[2] & pos_mask);
+    assert!(
+        mem[PINS_AT..SLOTS_AT].iter().all(|&p| p == 0),
+        "recovery clears the pins and their count"
+    );
+    model.tp = tp as u64;
+    model.hp = tp as u64;
+    let mut c = ring.oldest();
     let mut buf = vec![0u8; Ring::<W, S>::MAX_PAYLOAD + 4];
-    let mut cut = 0;
-    for k in 0..held {
+    let (mut records, mut lost) = (0, 0);
+    for k in 0..used {
+        let seq = oldest + k;
+        let word = mem[SLOTS_AT + (seq % S as u64) as usize].wrapping_add(slot_initial);
+        let end = word & pos_mask;
+        model.hp += (end.wrapping_sub(model.hp as u32) & pos_mask) as u64;
+        assert!(model.hp - model.tp <= W as u64, "extents within the ring");
+        let state = match word >> 30 {
+            1 => St::Committed,
+            3 => St::Abandoned,
+            s => panic!("recovered seq {seq} in state {s}"),
+        };
+        model.set_slot(seq, state);
+        let mut rec = Rec {
+            seq,
+            end: model.hp,
+            id: 0,
+            len: 0,
+            level: Level::Error,
+            ctx: 0,
+            flags: Flags::NONE,
+            reserve_flags: Flags::NONE,
+            ts: None,
+            bytes: Vec::new(),
+            written: 0,
+            state,
+        };
+        if state == St::Abandoned {
+            lost += 1;
+            model.recs.push_back(rec);
+            continue;
+        }
+        // The reader steps over the lost records before this one.
+        if c.seq() < seq {
+            let run = seq - c.seq();
+            assert_eq!(
+                ring.read(&mut c, &mut buf),
+                Read::Missed(run),
+                "lost records before recovered seq {seq}"
+            );
+        }
         match ring.read(&mut c, &mut buf) {
             Read::Record(h) => {
-                assert_eq!(h.seq, oldest.seq() + k as u64);
+                assert_eq!(h.seq, seq);
                 assert!(h.flags.contains(Flags::PREVIOUS_BOOT), "{h:?}");
                 assert!(h.len as usize <= Ring::<W, S>::MAX_PAYLOAD);
-                cut += h.flags.contains(Flags::INCOMPLETE) as u32;
-                model.push(Rec {
-                    id: 0,
-                    len: h.len,
-                    level: h.level,
-                    ctx: h.context,
-                    flags: h.flags,
-                    reserve_flags: h.flags,
-                    ts: Some(h.timestamp),
-                    bytes: buf[..h.len as usize].iter().map(|&b| Some(b)).collect(),
-                    written: h.len as usize,
-                    state: State::Committed,
-                });
+                records += 1;
+                rec.len = h.len;
+                rec.level = h.level;
+                rec.ctx = h.context;
+                rec.flags = h.flags;
+                rec.reserve_flags = h.flags;
+                rec.ts = Some(h.timestamp);
+                rec.bytes = buf[..h.len as usize].iter().map(|&b| Some(b)).collect();
+                rec.written = h.len as usize;
+                model.recs.push_back(rec);
             }
-            other => panic!("recovered record {k} of {held} unreadable: {other:?}"),
+            other => panic!("recovered record {seq} unreadable: {other:?}"),
         }
     }
-    assert!(cut >= first.incomplete, "incomplete records flagged");
+    assert_eq!(
+        model.hp as u32 & pos_mask,
+        hp,
+        "head at the last extent end"
+    );
+    assert_eq!(records, held, "records kept = records readable");
+    assert_eq!(records + lost, used as u32);
+    for j in used..S as u64 {
+        let seq = oldest + j;
+        model.slots[(seq % S as u64) as usize] = (seq as i64 - S as i64, St::Abandoned);
+    }
     check_all(ring, &model);
     model
 }
+
+/// A grant the program holds: the ring's, and its sequence number.
+type Held<'a, const W: usize, const S: usize> = (Grant<'a, W, S>, u64);
 
 /// One boot: operations until a reboot (returns the image) or the end of
 /// the input (returns `None`).
@@ -359,7 +658,7 @@ fn run_boot<const W: usize, const S: usize>(
     cx: &mut Ctx,
 ) -> Option<Vec<u32>> {
     let max = Ring::<W, S>::MAX_PAYLOAD;
-    let mut grants: Vec<(Grant<'_, W, S>, u32)> = Vec::new();
+    let mut grants: Vec<Held<'_, W, S>> = Vec::new();
     let mut cursors = [ring.oldest(); 3];
     while !inp.is_empty() && cx.ops < MAX_OPS {
         cx.ops += 1;
@@ -372,7 +671,8 @@ fn run_boot<const W: usize, const S: usize>(
                 let got = ring.write(meta, &payload);
                 assert_eq!(got, expect, "write of {len} bytes");
                 if let Ok(seq) = got {
-                    commit_model(model, seq, len.min(max));
+                    let done = model.commit(seq, len.min(max));
+                    assert_eq!(done, Ok(seq), "model: a write commits at once");
                 }
             }
             3 | 4 if grants.len() < 4 => {
@@ -396,19 +696,19 @@ fn run_boot<const W: usize, const S: usize>(
                     fill(&mut g, model, seq, inp);
                 }
                 let written = g.written();
+                let expect = model.commit(seq, written);
                 if inp.flag() {
-                    assert_eq!(g.commit(), seq);
+                    assert_eq!(g.commit(), expect, "commit of seq {seq}");
                 } else {
                     drop(g); // dropping commits too
                 }
-                commit_model(model, seq, written);
+                assert_eq!(ring.lost(), model.lost, "lost counts after commit");
             }
             6 if !grants.is_empty() => {
-                // A writer cut for good (until the next reset recovers it).
-                let (g, seq) = grants.remove(inp.below(grants.len()));
+                // A writer cut for good (until the next reset recovers it):
+                // its pin, if the ring laps it, stays.
+                let (g, _) = grants.remove(inp.below(grants.len()));
                 std::mem::forget(g);
-                let i = model.index(seq).expect("open record held");
-                model.recs[i].state = State::Abandoned;
             }
             7 | 8 => {
                 let c = inp.below(3);
@@ -428,10 +728,8 @@ fn run_boot<const W: usize, const S: usize>(
                     // Reset: the image as the writers left it.
                     let mut image = vec![0u32; Ring::<W, S>::IMAGE_WORDS];
                     assert_eq!(ring.save_image(&mut image), image.len());
-                    for (g, seq) in grants.drain(..) {
+                    for (g, _) in grants.drain(..) {
                         std::mem::forget(g);
-                        let i = model.index(seq).expect("open record held");
-                        model.recs[i].state = State::Abandoned;
                     }
                     return Some(image);
                 }
@@ -439,27 +737,16 @@ fn run_boot<const W: usize, const S: usize>(
             }
             _ => {
                 let c = inp.below(3);
-                let before = cursors[c];
-                let behind = model.tail.wrapping_sub(before.seq() as u32) as i32;
-                let n = ring.skip_missed(&mut cursors[c]);
-                // Exact when it reports; it may report 0 for a cursor whose
-                // record was freed but whose slot was not reused yet (the
-                // next read then says Missed).
-                if n != 0 {
-                    assert!(behind > 0, "skip_missed {n} while not behind");
-                    assert_eq!(n, behind as u64, "skip_missed count");
-                    assert_eq!(cursors[c].seq() as u32, model.tail);
-                } else {
-                    assert_eq!(cursors[c], before, "skip_missed moved");
-                }
+                let (n, after) = model.skip_missed(cursors[c].seq());
+                assert_eq!(ring.skip_missed(&mut cursors[c]), n, "skip_missed count");
+                assert_eq!(cursors[c].seq(), after, "skip_missed cursor");
             }
         }
     }
     // End of the program: every writer finishes, everything reads back.
     for (g, seq) in grants.drain(..) {
-        let written = g.written();
-        g.commit();
-        commit_model(model, seq, written);
+        let expect = model.commit(seq, g.written());
+        assert_eq!(g.commit(), expect, "final commit of seq {seq}");
     }
     check_all(ring, model);
     None
@@ -487,15 +774,17 @@ fn reserve_model<const W: usize, const S: usize>(
     len: usize,
     meta: RecordMeta,
     id: u32,
-) -> Result<u32, Dropped> {
+) -> Result<u64, Dropped> {
     let max = Ring::<W, S>::MAX_PAYLOAD;
     let (stored, flags) = if len > max {
         (max, meta.flags.with(Flags::TRUNCATED))
     } else {
         (len, meta.flags)
     };
-    let seq = model.make_room(words_of(stored as u16), W, S)?;
-    model.push(Rec {
+    let seq = model.reserve(stored as u16)?;
+    model.recs.push_back(Rec {
+        seq,
+        end: model.hp,
         id,
         len: stored as u16,
         level: meta.level,
@@ -505,19 +794,21 @@ fn reserve_model<const W: usize, const S: usize>(
         ts: Some(meta.timestamp),
         bytes: vec![None; stored],
         written: 0,
-        state: State::Open,
+        state: St::Reserved,
     });
     Ok(seq)
 }
 
-/// Writes the input's choice of pieces into an open grant.
+/// Writes the input's choice of pieces into a held grant (whose record may
+/// have been overtaken, even freed, meanwhile).
 fn fill<const W: usize, const S: usize>(
     g: &mut Grant<'_, W, S>,
     model: &mut Model,
-    seq: u32,
+    seq: u64,
     inp: &mut Input,
 ) {
-    let i = model.index(seq).expect("open record held");
+    let i = model.index(seq);
+    let id = i.map_or(0, |i| model.recs[i].id);
     for _ in 0..1 + inp.below(3) {
         let want = if inp.byte() % 8 == 0 {
             g.capacity() + 1 + inp.below(6)
@@ -525,28 +816,16 @@ fn fill<const W: usize, const S: usize>(
             inp.below(g.capacity().max(1) + 1)
         };
         let start = g.written();
-        let piece: Vec<u8> = (start..start + want)
-            .map(|k| pattern(model.recs[i].id, k))
-            .collect();
+        let piece: Vec<u8> = (start..start + want).map(|k| pattern(id, k)).collect();
         let took = g.write(&piece);
         assert_eq!(took, want.min(g.capacity() - start), "grant write");
         assert_eq!(g.written(), start + took);
-        if took < want {
+        if let (true, Some(i)) = (took < want, i) {
             model.recs[i].flags = model.recs[i].flags.with(Flags::TRUNCATED);
         }
     }
-    model.recs[i].written = g.written();
-}
-
-/// A record's words are committed: `written` bytes of pattern, then zeros.
-fn commit_model(model: &mut Model, seq: u32, written: usize) {
-    let i = model.index(seq).expect("committed record held");
-    let r = &mut model.recs[i];
-    r.state = State::Committed;
-    r.written = written;
-    let id = r.id;
-    for (k, b) in r.bytes.iter_mut().enumerate() {
-        *b = Some(if k < written { pattern(id, k) } else { 0 });
+    if let Some(i) = i {
+        model.recs[i].written = g.written();
     }
 }
 
@@ -557,21 +836,20 @@ fn checked_read<const W: usize, const S: usize>(
     cursor: &mut Cursor,
     buf_len: usize,
 ) -> Read {
-    let before = *cursor;
-    let s = before.seq() as u32;
-    let unread = ring.has_unread(cursor);
+    let before = cursor.seq();
+    let (want, after) = model.read(before);
+    assert_eq!(
+        ring.has_unread(cursor),
+        model.has_unread(before),
+        "has_unread at {before} (model read: {want:?})"
+    );
     let mut buf = vec![0u8; buf_len];
     let r = ring.read(cursor, &mut buf);
-    match r {
-        Read::Record(h) => {
-            assert!(unread, "has_unread said no, read found {h:?}");
-            assert_eq!(h.seq, before.seq(), "record seq = cursor seq");
-            assert_eq!(cursor.seq(), before.seq() + 1);
-            let i = model
-                .index(s)
-                .unwrap_or_else(|| panic!("read seq {s} the ring no longer holds"));
-            let m = &model.recs[i];
-            assert_eq!(m.state, State::Committed, "read an uncommitted record");
+    match (r, want) {
+        (Read::Record(h), Want::Record(s)) => {
+            assert_eq!(h.seq, s, "record seq = cursor seq");
+            let m = &model.recs[model.index(s).expect("model: record held")];
+            assert_eq!(m.state, St::Committed);
             assert_eq!(
                 (h.len, h.level, h.context, h.flags),
                 (m.len, m.level, m.ctx, m.flags),
@@ -587,29 +865,11 @@ fn checked_read<const W: usize, const S: usize>(
                 }
             }
         }
-        Read::Missed(n) => {
-            assert!(unread, "has_unread said no, read missed {n}");
-            let behind = model.tail.wrapping_sub(s);
-            assert!((behind as i32) > 0, "missed {n} while not behind");
-            assert_eq!(n, behind as u64, "missed count");
-            assert_eq!(cursor.seq(), before.seq() + n);
-            assert_eq!(cursor.seq() as u32, model.tail);
-        }
-        Read::Empty => {
-            assert!(!unread, "has_unread said yes, read was empty");
-            assert_eq!(*cursor, before, "empty read moved the cursor");
-            if let Some(i) = model.index(s) {
-                assert_ne!(
-                    model.recs[i].state,
-                    State::Committed,
-                    "committed seq {s} read as empty"
-                );
-            } else {
-                let behind = model.tail.wrapping_sub(s) as i32;
-                assert!(behind <= 0, "cursor {behind} behind the tail read empty");
-            }
-        }
+        (Read::Missed(n), Want::Missed(m)) => assert_eq!(n, m, "missed count at {before}"),
+        (Read::Empty, Want::Empty) => {}
+        (got, want) => panic!("read at {before}: ring {got:?}, model {want:?}"),
     }
+    assert_eq!(cursor.seq(), after, "cursor after reading at {before}");
     r
 }
 
@@ -621,13 +881,13 @@ fn place_cursor<const W: usize, const S: usize>(
     cursors: &[Cursor; 3],
 ) -> Cursor {
     let oldest = ring.oldest();
-    assert_eq!(oldest.seq() as u32, model.tail, "oldest");
+    assert_eq!(oldest.seq(), model.tail, "oldest");
     match inp.byte() % 5 {
         0 if model.clean => Cursor::new(),
         0 | 1 => oldest,
         2 => {
             let c = ring.newest();
-            assert_eq!(c.seq() as u32, model.head(), "newest");
+            assert_eq!(c.seq(), model.head(), "newest");
             c
         }
         3 => {
@@ -635,9 +895,7 @@ fn place_cursor<const W: usize, const S: usize>(
             let k = inp.byte() as i64 - 64;
             let target = (oldest.seq() as i64 + k).max(0) as u64;
             let c = ring.seek(target);
-            let run = model.readable_run() as u64;
-            let want = target.clamp(oldest.seq(), oldest.seq() + run);
-            assert_eq!(c.seq(), want, "seek({target})");
+            assert_eq!(c.seq(), model.seek(target), "seek({target})");
             c
         }
         _ => cursors[inp.below(3)],
@@ -645,23 +903,20 @@ fn place_cursor<const W: usize, const S: usize>(
 }
 
 /// Everything the ring says agrees with the model: ends, counters, and
-/// every record from the oldest on.
+/// every read from the oldest record on.
 fn check_all<const W: usize, const S: usize>(ring: &Ring<W, S>, model: &Model) {
-    assert_eq!(ring.oldest().seq() as u32, model.tail, "oldest");
-    assert_eq!(ring.newest().seq() as u32, model.head(), "newest");
+    assert_eq!(ring.oldest().seq(), model.tail, "oldest");
+    assert_eq!(ring.newest().seq(), model.head(), "newest");
     assert_eq!(ring.lost(), model.lost, "lost counts");
     let mut c = ring.oldest();
-    let run = model.readable_run();
-    for _ in 0..run {
-        let r = checked_read(ring, model, &mut c, Ring::<W, S>::MAX_PAYLOAD);
-        assert!(matches!(r, Read::Record(_)), "{r:?}");
+    for _ in 0..=2 * S {
+        if checked_read(ring, model, &mut c, Ring::<W, S>::MAX_PAYLOAD) == Read::Empty {
+            break;
+        }
     }
     assert_eq!(checked_read(ring, model, &mut c, 8), Read::Empty);
     if model.clean {
         let mut fresh = Cursor::new();
-        let r = checked_read(ring, model, &mut fresh, 0);
-        if model.tail != 0 {
-            assert!(matches!(r, Read::Missed(_)), "fresh cursor: {r:?}");
-        }
+        checked_read(ring, model, &mut fresh, 0);
     }
 }

@@ -339,6 +339,20 @@ impl fmt::Write for ShortLine {
     }
 }
 
+/// Writes into a [`ShortLine`] as much as fits, then drops the rest.
+struct Cut<'a>(&'a mut ShortLine);
+
+impl fmt::Write for Cut<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = SHORT_LINE - self.0.len;
+        let mut n = s.len().min(room);
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.0.write_str(&s[..n])
+    }
+}
+
 struct Counter(usize);
 impl fmt::Write for Counter {
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -900,7 +914,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
             len: 0,
         };
         let _ = line.write_str("(not stored) ");
-        let _ = line.write_fmt(message);
+        let _ = Cut(&mut line).write_fmt(message);
         let header = crate::ring::Header {
             seq: 0,
             timestamp: P::now(),

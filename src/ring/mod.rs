@@ -70,7 +70,9 @@
 //! # Writers (any context, never wait: I1)
 //!
 //! 1. Load `head` (H1), `tail` (W1) and slot `hs`. Slot already claimed for
-//!    this lap: help the head forward, retry. Otherwise compute the extent
+//!    this lap: help the head forward, retry (checked first: a tail push
+//!    may have freed that claimed record already, so the tail can be ahead
+//!    of a head nobody has moved yet). Otherwise compute the extent
 //!    `[hp, end)`, skipping pinned words; if it does not fit before the tail
 //!    (words or slots), free the oldest record (below) and retry.
 //! 2. Claim: CAS slot `hs` from its previous-lap value to
@@ -810,6 +812,18 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     fn place(&self, head: u32, tail: u32, slot: u32, need: u32) -> Place {
         let (hs, hp) = Self::unpack(head);
         let (ts, tp) = Self::unpack(tail);
+        let w = Self::slot_unpack(slot);
+        let lap = Self::known_lap(hs);
+        // Helping comes first: a tail push may free (overtake) a record
+        // claimed but not yet passed by the head, so the tail can be ahead
+        // of the head until someone moves the head past that claim. If we
+        // only retried then, we would wait for the claimer (I1).
+        if w.lap & Self::KNOWN_LAP_MASK == lap {
+            return Place::Help { end: w.end };
+        }
+        if w.lap.wrapping_add(1) & Self::KNOWN_LAP_MASK != lap {
+            return Place::Retry;
+        }
         let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
         let used_words = hp.wrapping_sub(tp) & Self::POS_MASK;
         if used_slots > SLOTS as u32 || used_words > WORDS as u32 {
@@ -817,24 +831,20 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             // overtook our head snapshot.
             return Place::Retry;
         }
-        let w = Self::slot_unpack(slot);
-        let lap = Self::known_lap(hs);
-        if w.lap & Self::KNOWN_LAP_MASK == lap {
-            return Place::Help { end: w.end };
-        }
-        if w.lap.wrapping_add(1) & Self::KNOWN_LAP_MASK != lap {
-            return Place::Retry;
-        }
         if used_slots == SLOTS as u32 {
             return Place::MakeRoom;
         }
-        let end = self.skip_pins(hp, need).wrapping_add(need) & Self::POS_MASK;
-        if end.wrapping_sub(tp) & Self::POS_MASK > WORDS as u32
-            || end.wrapping_sub(hp) & Self::POS_MASK > WORDS as u32
-        {
+        // In plain integers, not positions: the skip distance can exceed
+        // WORDS (a pin inside the live words lies most of a lap ahead), and
+        // modulo 2 * WORDS such an extent could pass for a fit and land on
+        // live records.
+        let skip = self.skip_pins(hp, need);
+        if used_words + skip + need > WORDS as u32 {
             return Place::MakeRoom;
         }
-        Place::At { end }
+        Place::At {
+            end: hp.wrapping_add(skip + need) & Self::POS_MASK,
+        }
     }
 
     /// Moves the head from `head` (slot hs claimed with extent end `end`) to
@@ -1010,18 +1020,14 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     /// Whether [`Ring::read`] at `cursor` would return something other than
     /// [`Read::Empty`] (a committed record, or records missed).
+    ///
+    /// Decided by the cursor's own slot, exactly as `read` decides: a record
+    /// its writer lost there is reported missed by `read` whatever follows
+    /// it (even the head, or a record still being written).
     pub fn has_unread(&self, cursor: &Cursor) -> bool {
-        let mut c = *cursor;
-        for _ in 0..SLOTS {
-            // Ordering: Acquire; pairs with C1 (same as R1).
-            let w = Self::slot_unpack(self.slot_load(c.seq as u32, Ordering::Acquire));
-            match self.judge(c.seq, w) {
-                Judged::Empty => return false,
-                Judged::Lost => c.seq += 1,
-                Judged::Behind | Judged::Committed => return true,
-            }
-        }
-        false
+        // Ordering: Acquire; pairs with C1 (same as R1).
+        let w = Self::slot_unpack(self.slot_load(cursor.seq as u32, Ordering::Acquire));
+        !matches!(self.judge(cursor.seq, w), Judged::Empty)
     }
 
     /// If the cursor fell behind (its record was overwritten), moves it to

@@ -20,6 +20,14 @@ enum Oldest {
 }
 
 impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
+    /// Positions as a pin word keeps them: all of a position up to 2^15
+    /// words (16 bits), modulo WORDS for 2^16 words.
+    const PIN_MASK: u32 = if Self::POS_BITS <= 16 {
+        Self::POS_MASK
+    } else {
+        WORDS as u32 - 1
+    };
+
     /// Frees the record at `tail` (or finds that someone else did) and
     /// returns the tail as it is now. `Err(Busy)` when the only way to make
     /// room would need a pin word and none is free, or the ring holds
@@ -103,8 +111,9 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// word `word`). `Ok(true)`: pinned, free the record. `Ok(false)`: the
     /// writer finished meanwhile (no pin needed). `Err(Busy)`: no pin word.
     fn pin(&self, ts: u32, word: u32, tp: u32, end: u32) -> Result<bool, Dropped> {
-        if end.wrapping_sub(tp) & (WORDS as u32 - 1) == 0 {
-            // An extent of the whole ring: no room would be left around it.
+        if end.wrapping_sub(tp) & Self::PIN_MASK == 0 {
+            // Only with 2^16 words: an extent of the whole ring does not fit
+            // a pin word (and would leave no room around it anyway).
             return Err(Dropped::Busy);
         }
         let region = pin_word(tp, end);
@@ -182,15 +191,18 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         }
     }
 
-    /// Where a reservation of `need` words starting at `hp` may go: `hp`,
-    /// or past pinned words it would overlap. Pins are disjoint, so after
-    /// at most PINS moves the place is clear.
+    /// How many words past `hp` a reservation of `need` words must start to
+    /// overlap no pinned word: 0, or the distance to just past the pins it
+    /// would overlap (the caller checks the fit with this distance in plain
+    /// integers: it can exceed `WORDS`). Each pin moves the start at most
+    /// once (the start only grows), so after at most PINS moves the place
+    /// is clear.
     #[inline]
     pub(super) fn skip_pins(&self, hp: u32, need: u32) -> u32 {
         // Ordering: K0 Acquire; pairs with the count's Release updates (see
         // `claim_pin`, `unpin`): no pin live, nothing to skip.
         if self.pins_live.load(Ordering::Acquire) == 0 {
-            return hp;
+            return 0;
         }
         let mut start = 0u32; // distance from hp
         for _ in 0..=PINS {
@@ -207,7 +219,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 // Distance in words of the ring (mod WORDS): the head meets
                 // the same words again one lap (WORDS positions) later.
                 let a = from.wrapping_sub(hp) & (WORDS as u32 - 1);
-                let len = to.wrapping_sub(from) & (WORDS as u32 - 1);
+                let len = to.wrapping_sub(from) & Self::PIN_MASK;
                 if a < start + need && start < a + len {
                     start = a + len;
                     moved = true;
@@ -217,7 +229,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 break;
             }
         }
-        hp.wrapping_add(start) & Self::POS_MASK
+        start
     }
 
     /// For a panic flush on a single core: every record still reserved

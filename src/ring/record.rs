@@ -1,12 +1,13 @@
-//! Record header: what the ring stores with every payload.
+//! Record metadata: what the ring stores with every payload.
 //!
-//! Layout (16 bytes per record in all):
+//! Layout (16 bytes per record in all, plus any gap its extent starts
+//! with):
 //!
 //! ```text
 //!  slot table (out of band, 4 bytes)          data words (in band, payload + 12 bytes)
-//! +-------+-----+-----+                    +--------------------------------------+
-//! | state | lap | end |   ...  end - n ->  | payload words .. | ts lo | ts hi | meta |
-//! +-------+-----+-----+                    +--------------------------------------+ <- end
+//! +--------------------------+     extent: [gap ..][payload words .. | ts lo | ts hi | meta] end
+//! | state | lap | extent end |
+//! +--------------------------+
 //!
 //!  meta word:  bits  0..16  payload length in bytes (u16)
 //!              bits 16..19  level (1..=5)
@@ -14,9 +15,10 @@
 //!              bits 24..32  caller context id (u8)
 //! ```
 //!
-//! The slot word says where the record ends; the trailer's meta word, last,
-//! gives its length, so a reader finds the start from the end. A reader's
-//! 64-bit cursor gives the lap the slot must show (see [`Cursor`](super::Cursor)).
+//! The record's words are the last ones of its extent: the slot's `end`
+//! finds the trailer, the meta word's length the payload. The slot's lap
+//! tag and index give the sequence number; a reader with a 64-bit cursor
+//! rebuilds the full number from them (see [`Cursor`](super::Cursor)).
 //!
 //! ```
 //! use logbuf::ring::{Flags, RecordMeta};
@@ -124,7 +126,7 @@ pub struct Header {
     pub len: u16,
 }
 
-/// Number of in-band header words (meta, timestamp low, timestamp high).
+/// Number of in-band trailer words (timestamp low, timestamp high, meta).
 pub(crate) const HEADER_WORDS: u32 = 3;
 
 /// Packs the meta word.

@@ -304,3 +304,115 @@ fn stale_tail_whose_slot_was_reused_is_not_busy() {
     ring.write(meta(2), b"thread").unwrap();
     assert_eq!(ring.lost().total(), 0);
 }
+
+/// Regression: a reservation that skips a pin lying inside the live words
+/// (the gap at the start of the oldest extent) while the ring is full. The
+/// fit check used to compare positions modulo `2 * WORDS`: a skip distance
+/// plus the used words could wrap to look like a fit, and the new record
+/// was placed over the live records D, E, F (which then read back torn,
+/// undetected: their slots and the tail never changed).
+#[test]
+fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
+    let ring: Ring<16, 4> = Ring::new();
+    // G: a writer stalled for good at words [0, 4).
+    let g = ring.reserve(4, meta(9)).unwrap();
+    for i in 0..3u8 {
+        ring.write(meta(i as u64), &[i; 4]).unwrap(); // A, B, C: [4, 16)
+    }
+    // D overtakes G (pinning [0, 4)), frees A and lands at [20, 24) behind
+    // a gap over the pin; E and F free B and C. Now the ring is full (16
+    // words: D's extent with its gap, E, F) and the oldest extent starts
+    // with the pinned words.
+    assert_eq!(ring.write(meta(3), &[3; 4]), Ok(4));
+    assert_eq!(ring.write(meta(4), &[4; 4]), Ok(5));
+    assert_eq!(ring.write(meta(5), &[5; 4]), Ok(6));
+    assert_eq!(ring.lost().overtaken, 1);
+    // 12 words: fits only once D, E and F are freed (after the pin).
+    assert_eq!(ring.write(meta(6), &[6; 36]), Ok(7));
+    let (recs, missed) = read_all(&ring, &mut ring.oldest());
+    assert_eq!(missed, 0);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0].0.seq, 7);
+    assert_eq!(recs[0].1, [6; 36]);
+    // The records it replaced were reported missed, none read torn.
+    let (old, missed) = read_all(&ring, &mut Cursor::new());
+    assert_eq!(missed, 7);
+    assert_eq!(old.len(), 1);
+    core::mem::forget(g);
+}
+
+/// Regression: `has_unread` must agree with `read` at a record its writer
+/// lost: `read` reports it missed whatever follows, so there is something to
+/// read. It used to walk on and answer `false` at the next record still
+/// being written, at the head, or after `SLOTS` lost records, so a console
+/// deciding by it sat on the loss.
+#[test]
+fn has_unread_sees_lost_records_as_read_does() {
+    let ring: Ring<64, 2> = Ring::new();
+    // Three pins taken by writers stalled for good (each overtaken when
+    // the two writes after it need its slot).
+    for _ in 0..PINS - 1 {
+        core::mem::forget(ring.reserve(4, meta(9)).unwrap());
+        ring.write(meta(1), b"push").unwrap();
+        ring.write(meta(1), b"push").unwrap();
+    }
+    assert_eq!(ring.lost().overtaken, 3);
+    // X (small) and Y (large) stalled; a write that needs more room than
+    // freeing X gives overtakes X (the last pin) and then Y (no pin left:
+    // Busy), leaving Y overtaken at the tail and X's slot not reused.
+    let at_x = ring.newest();
+    let x = ring.reserve(4, meta(9)).unwrap();
+    let y = ring.reserve(80, meta(9)).unwrap();
+    assert_eq!(ring.write(meta(2), &[7; 60]), Err(Dropped::Busy));
+    assert_eq!(ring.lost().overtaken, 5);
+    // Both slots a reader walks from X hold lost records.
+    assert!(ring.has_unread(&at_x), "read would report them missed");
+    let mut c = at_x;
+    assert_eq!(ring.read(&mut c, &mut []), Read::Missed(2));
+    assert!(!ring.has_unread(&c));
+    assert_eq!(x.commit(), Err(Dropped::Overtaken));
+    assert_eq!(y.commit(), Err(Dropped::Overtaken));
+    // Y, abandoned by its late writer, is still the oldest record; after it
+    // comes the head.
+    let mut at_y = ring.oldest();
+    assert_eq!(at_y.seq(), at_x.seq() + 1);
+    assert!(ring.has_unread(&at_y), "read would report Y missed");
+    assert_eq!(ring.read(&mut at_y, &mut []), Read::Missed(1));
+    assert_eq!(at_y, ring.newest());
+    assert!(!ring.has_unread(&at_y));
+}
+
+/// Regression (found by the loom wrap models): a tail push may overtake a
+/// record that a writer has claimed but whose head move (H2) it has not
+/// made yet — a writer preempted between its claim CAS and its head CAS,
+/// in an empty ring whose free words are pinned. The tail is then one
+/// ahead of the head. Writers used to treat that as a stale snapshot and
+/// retry until the claimer moved the head: waiting for a preempted
+/// context (I1), dropped as `Contention` after `MAX_ATTEMPTS`. They must
+/// help the head past the claim instead.
+#[test]
+fn tail_ahead_of_an_unmoved_head_is_helped_not_waited_for() {
+    type R = Ring<8, 2>;
+    let ring = R::new();
+    // A claim of slot 0 (extent [0, 4)) whose writer is preempted before
+    // its head CAS, exactly as `reserve` makes it.
+    let initial = ring.slot_load(0, Ordering::Relaxed);
+    let claimed = R::slot_pack(SlotWord {
+        state: RESERVED,
+        lap: 0,
+        end: 4,
+    });
+    ring.slot_cas(0, initial, claimed, Ordering::AcqRel)
+        .unwrap();
+    // Another writer's tail push (it needed room) overtakes and pins it.
+    ring.push_tail(ring.tail.load(Ordering::Relaxed)).unwrap();
+    assert_eq!(ring.lost().overtaken, 1);
+    assert_eq!(R::unpack(ring.tail.load(Ordering::Relaxed)), (1, 4));
+    assert_eq!(R::unpack(ring.head.load(Ordering::Relaxed)), (0, 0));
+    // Writers go on without the preempted one.
+    assert_eq!(ring.write(meta(1), b"next"), Ok(1));
+    assert_eq!(ring.lost().contention, 0);
+    let (recs, missed) = read_all(&ring, &mut Cursor::new());
+    assert_eq!((recs.len(), missed), (1, 1));
+    assert_eq!(recs[0].1, b"next");
+}
