@@ -50,6 +50,12 @@ pub struct Spec {
     pub replay: bool,
     /// Worst-case measurements that must be present.
     pub wcet: Option<WcetSpec>,
+    /// Producers whose newest records must all be printed: `("hi", 100)`
+    /// means the last 100 sequence numbers `hi` issued.
+    pub newest: Vec<(String, u64)>,
+    /// An `irqcost` line must be present, and the interrupt log call with a
+    /// blocking console may cost at most this many times a store-only one.
+    pub irq_ratio: Option<f64>,
 }
 
 /// The worst-case part of a [`Spec`].
@@ -304,10 +310,8 @@ enum Payload<'a> {
 fn classify<'a>(line: &Line<'a>) -> Result<Payload<'a>, String> {
     let p = line.payload;
     if line.context == "logbuf" {
-        return p
-            .strip_suffix(" messages dropped")
-            .and_then(number)
-            .filter(|&n| n > 0 && line.level == "WARN ")
+        return notices::notice_count(p)
+            .filter(|_| line.level == "WARN ")
             .map(Payload::Dropped)
             .ok_or_else(|| format!("not a dropped-messages notice: {p:?}"));
     }
@@ -362,6 +366,9 @@ fn classify<'a>(line: &Line<'a>) -> Result<Payload<'a>, String> {
 #[derive(Default)]
 struct Producer<'a> {
     next: u64,
+    /// First sequence number of the run of consecutive records that ends
+    /// with the last one printed.
+    run_start: u64,
     printed: u64,
     context: Option<&'a str>,
 }
@@ -375,9 +382,7 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
     let mut summary: Option<(usize, Vec<(&str, u64)>)> = None;
     let mut panic_line: Option<usize> = None;
     let mut last_record_line = 0;
-    // Records known missing so far, and records announced so far.
-    let mut missing: u64 = 0;
-    let mut announced: u64 = 0;
+    let mut ledger = notices::Ledger::default();
 
     let mut lines: Vec<&str> = text.lines().collect();
     if !text.is_empty() && !text.ends_with('\n') {
@@ -396,6 +401,10 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
         // A fragment cut by a panic takeover, the marker, then the replay.
         if lines.get(i + 1) == Some(&REPLAY_MARKER) {
             report.replays += 1;
+            let before = i.checked_sub(1).map(|b| (b + 1, lines[b]));
+            if let Some(v) = notices::replayed_notice(before, lines.get(i + 2).copied(), n + 1) {
+                errors_push(&mut err, v);
+            }
             match lines.get(i + 2) {
                 Some(replayed) if replayed.starts_with(text) => {}
                 _ => err(
@@ -460,24 +469,18 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
                     );
                     continue;
                 }
-                missing += seq - p.next;
+                if seq != p.next {
+                    p.run_start = seq;
+                }
+                let gap = seq - p.next;
                 p.next = seq + 1;
                 p.printed += 1;
-                if missing > announced {
-                    err(
-                        n,
-                        format!(
-                            "{} records missing by here but only {announced} announced as dropped \
-                             (before {name} seq={seq})",
-                            missing
-                        ),
-                    );
-                    // Report each silent loss once.
-                    announced = missing;
+                if let Some(v) = ledger.gap_closed(n, name, seq, gap) {
+                    errors_push(&mut err, v);
                 }
             }
             Payload::Dropped(k) => {
-                announced += k;
+                ledger.notice(n, k);
                 report.announced += k;
                 report.notices += 1;
             }
@@ -500,6 +503,7 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
     }
 
     // End of output: what the summary says was issued and never printed.
+    let mut trailing = 0;
     match &summary {
         None => err(
             0,
@@ -518,25 +522,27 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
                         ),
                     );
                 } else {
-                    missing += issued - p.next;
+                    trailing += issued - p.next;
                 }
+                newest::check(name, issued, p.run_start, p.next, &spec.newest, &mut err);
             }
             for name in producers.keys() {
                 if !s.iter().any(|(k, _)| k == name) {
                     err(0, format!("producer {name} missing from the summary"));
                 }
             }
+            for name in newest::unknown(&spec.newest, s) {
+                err(
+                    0,
+                    format!("--newest {name}: no such producer in the summary"),
+                );
+            }
         }
     }
-    let announced_total = report.announced;
-    if summary.is_some() && missing != announced_total {
-        err(
-            0,
-            format!(
-                "{missing} records missing in all but {announced_total} announced as dropped \
-                 (printed + announced must equal issued)"
-            ),
-        );
+    if summary.is_some() {
+        if let Some(v) = ledger.finish(trailing) {
+            errors_push(&mut err, v);
+        }
     }
     for (name, p) in &producers {
         report.printed.insert(name.to_string(), p.printed);
@@ -669,6 +675,21 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
             }
             "--panic" => spec.panic = Some(value()?.clone()),
             "--replay" => spec.replay = true,
+            "--newest" => {
+                let v = value()?;
+                let (name, k) = v
+                    .split_once('=')
+                    .and_then(|(n, k)| Some((n.to_string(), k.parse().ok()?)))
+                    .ok_or("--newest takes NAME=COUNT")?;
+                spec.newest.push((name, k));
+            }
+            "--irq-ratio" => {
+                let v = value()?;
+                let r = v
+                    .parse::<f64>()
+                    .map_err(|_| format!("bad --irq-ratio {v:?}"))?;
+                spec.irq_ratio = Some(r);
+            }
             "--wcet" => {
                 let v = value()?;
                 let list: Result<Vec<u64>, _> = v.split(',').map(str::parse).collect();
@@ -698,5 +719,14 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
     Ok((file.ok_or("no capture file given")?, spec))
 }
 
+/// Passes a [`Violation`] built by a rule module to the `err` collector.
+fn errors_push(err: &mut impl FnMut(usize, String), v: Violation) {
+    err(v.line, v.what);
+}
+
+mod newest;
+mod notices;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rules;
