@@ -86,7 +86,7 @@ run m3-wcet lm3s6965evb cortex-m3 6 0 &&
 run m0-wcet lm3s6965evb cortex-m0 6 0 &&
     $CHECK "$CAP" --require f@t0 --require m@irq1 --wcet 10,1000 --wcet-factor 1.25
 run mps2-wcet mps2-an385 cortex-m3 6 0 &&
-    $CHECK "$CAP" --require f@t0 --require m@irq26 --wcet 1000,10000 --wcet-factor 1.25
+    $CHECK "$CAP" --require f@t0 --require m@irq26 --wcet 1000,5000 --wcet-factor 1.25
 
 # Regression test for a logbuf bug this scenario found (firmware/README.md,
 # "Findings" 1): a line cut because its record was overwritten while the
