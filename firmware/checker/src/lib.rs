@@ -53,9 +53,10 @@ pub struct Spec {
     /// Producers whose newest records must all be printed: `("hi", 100)`
     /// means the last 100 sequence numbers `hi` issued.
     pub newest: Vec<(String, u64)>,
-    /// An `irqcost` line must be present, and the interrupt log call with a
-    /// blocking console may cost at most this many times a store-only one.
-    pub irq_ratio: Option<f64>,
+    /// `(irq_prints, ratio)`: an `irqcost` line with that `irq_prints`
+    /// must be present, and on it the interrupt log call with a blocking
+    /// console may cost at most `ratio` times a store-only one.
+    pub irq_ratio: Vec<(u64, f64)>,
 }
 
 /// The worst-case part of a [`Spec`].
@@ -108,6 +109,8 @@ pub struct Report {
     pub wcet: Vec<Wcet>,
     /// `note` payloads.
     pub notes: Vec<String>,
+    /// Interrupt cost measurements (`irqcost` lines).
+    pub irqcost: Vec<IrqCost>,
 }
 
 impl fmt::Display for Report {
@@ -130,6 +133,16 @@ impl fmt::Display for Report {
                 f,
                 "\nwcet backlog={} max_ticks={} min_ticks={} max_irq_records={} budget={}",
                 w.backlog, w.max_ticks, w.min_ticks, w.max_irq_records, w.budget
+            )?;
+        }
+        for c in &self.irqcost {
+            write!(
+                f,
+                "\nirqcost irq_prints={} store_max_ticks={} log_max_ticks={} ({:.2}x)",
+                c.irq_prints,
+                c.store_max_ticks,
+                c.log_max_ticks,
+                c.log_max_ticks as f64 / c.store_max_ticks.max(1) as f64
             )?;
         }
         for n in &self.notes {
@@ -303,6 +316,7 @@ enum Payload<'a> {
     Dropped(u64),
     Summary(Vec<(&'a str, u64)>),
     Wcet(Wcet),
+    IrqCost(IrqCost),
     Note(&'a str),
     Panic(&'a str),
 }
@@ -336,6 +350,7 @@ fn classify<'a>(line: &Line<'a>) -> Result<Payload<'a>, String> {
     match head {
         "summary" => Ok(Payload::Summary(nums()?)),
         "note" => Ok(Payload::Note(tail)),
+        "irqcost" => irqcost::parse(&nums()?).map(Payload::IrqCost),
         "wcet" => {
             let kv: BTreeMap<&str, u64> = nums()?.into_iter().collect();
             let get = |k: &str| {
@@ -491,6 +506,7 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
                 summary = Some((n, s));
             }
             Payload::Wcet(w) => report.wcet.push(w),
+            Payload::IrqCost(c) => report.irqcost.push(c),
             Payload::Note(t) => report.notes.push(t.to_string()),
             Payload::Panic(p) => {
                 if panic_line.is_some() {
@@ -600,6 +616,8 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
         None => {}
     }
 
+    irqcost::check(&report.irqcost, &spec.irq_ratio, &mut err);
+
     if errors.is_empty() {
         Ok(report)
     } else {
@@ -685,10 +703,11 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
             }
             "--irq-ratio" => {
                 let v = value()?;
-                let r = v
-                    .parse::<f64>()
-                    .map_err(|_| format!("bad --irq-ratio {v:?}"))?;
-                spec.irq_ratio = Some(r);
+                let bound = v
+                    .split_once('=')
+                    .and_then(|(p, r)| Some((p.parse().ok()?, r.parse().ok()?)))
+                    .ok_or_else(|| format!("--irq-ratio takes IRQ_PRINTS=RATIO, not {v:?}"))?;
+                spec.irq_ratio.push(bound);
             }
             "--wcet" => {
                 let v = value()?;
@@ -724,8 +743,10 @@ fn errors_push(err: &mut impl FnMut(usize, String), v: Violation) {
     err(v.line, v.what);
 }
 
+mod irqcost;
 mod newest;
 mod notices;
+pub use irqcost::IrqCost;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

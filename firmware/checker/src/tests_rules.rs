@@ -139,3 +139,31 @@ fn newest_records_must_be_printed() {
     };
     rejects(&ok, &other, "--newest z");
 }
+
+#[test]
+fn irqcost_bound_is_enforced() {
+    let spec = Spec {
+        irq_ratio: vec![(0, 2.0)],
+        ..Spec::default()
+    };
+    let line = |store: u64, log: u64| {
+        format!(
+            "irqcost irq_prints=0 backlog=20 calls=16 store_max_ticks={store} log_max_ticks={log}"
+        )
+    };
+    let ok = synth(&[&line(684, 1017), "summary x=0"]);
+    let r = check(&ok, &spec).unwrap();
+    assert_eq!(r.irqcost[0].log_max_ticks, 1017);
+    let over = synth(&[&line(684, 1369), "summary x=0"]);
+    rejects(&over, &spec, "2.00x a store-only call");
+    let bad = synth(&[&line(0, 10), "summary x=0"]);
+    rejects(&bad, &spec, "no valid measurement");
+    rejects(
+        &synth(&["summary x=0"]),
+        &spec,
+        "no irqcost line with irq_prints=0",
+    );
+    let (_, parsed) = parse_args(&["c.txt".into(), "--irq-ratio".into(), "1=3".into()]).unwrap();
+    assert_eq!(parsed.irq_ratio, vec![(1, 3.0)]);
+    assert!(parse_args(&["c.txt".into(), "--irq-ratio".into(), "3".into()]).is_err());
+}
