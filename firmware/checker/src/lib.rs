@@ -57,6 +57,9 @@ pub struct Spec {
     /// must be present, and on it the interrupt log call with a blocking
     /// console may cost at most `ratio` times a store-only one.
     pub irq_ratio: Vec<(u64, f64)>,
+    /// The capture holds two boots with a warm reset between them (see
+    /// `warm`): the spec's other rules apply to boot 1.
+    pub warm_reset: bool,
 }
 
 /// The worst-case part of a [`Spec`].
@@ -111,6 +114,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Interrupt cost measurements (`irqcost` lines).
     pub irqcost: Vec<IrqCost>,
+    /// Lines printed again after a warm reset, marked `(previous boot)`.
+    pub previous_boot: usize,
 }
 
 impl fmt::Display for Report {
@@ -127,6 +132,9 @@ impl fmt::Display for Report {
         )?;
         if let Some(p) = &self.panic {
             write!(f, "; panic: {p}")?;
+        }
+        if self.previous_boot > 0 {
+            write!(f, "; {} lines replayed after the reset", self.previous_boot)?;
         }
         for w in &self.wcet {
             write!(
@@ -390,6 +398,9 @@ struct Producer<'a> {
 
 /// Checks a capture against the rules (see the crate documentation).
 pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
+    if spec.warm_reset {
+        return warm::check_warm(text, spec);
+    }
     let mut errors = Vec::new();
     let mut err = |line: usize, what: String| errors.push(Violation { line, what });
     let mut report = Report::default();
@@ -693,6 +704,7 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
             }
             "--panic" => spec.panic = Some(value()?.clone()),
             "--replay" => spec.replay = true,
+            "--warm-reset" => spec.warm_reset = true,
             "--newest" => {
                 let v = value()?;
                 let (name, k) = v
@@ -746,6 +758,7 @@ fn errors_push(err: &mut impl FnMut(usize, String), v: Violation) {
 mod irqcost;
 mod newest;
 mod notices;
+mod warm;
 pub use irqcost::IrqCost;
 #[cfg(test)]
 mod tests;

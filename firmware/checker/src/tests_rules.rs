@@ -167,3 +167,94 @@ fn irqcost_bound_is_enforced() {
     assert_eq!(parsed.irq_ratio, vec![(1, 3.0)]);
     assert!(parse_args(&["c.txt".into(), "--irq-ratio".into(), "3".into()]).is_err());
 }
+
+const WARM_M3: &str = include_str!("../fixtures/warm-m3.txt");
+const WEDGE_M3: &str = include_str!("../fixtures/wedge-m3.txt");
+
+fn warm_spec() -> Spec {
+    Spec {
+        require: vec![("w".into(), "t0".into())],
+        panic: Some("warm reset test".into()),
+        warm_reset: true,
+        ..Spec::default()
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn warm_reset_replays_boot_1_line_by_line() {
+    let r = check(WARM_M3, &warm_spec()).unwrap();
+    assert_eq!(r.previous_boot, 22);
+    let l = lines(WARM_M3);
+    let first = l
+        .iter()
+        .position(|l| l.contains("(previous boot)"))
+        .unwrap();
+    // A previous-boot line missing.
+    let mut m = l.clone();
+    m.remove(first + 3);
+    rejects(
+        &m.concat(),
+        &warm_spec(),
+        "previous-boot lines, but boot 1 printed",
+    );
+    // A previous-boot line altered.
+    let mut m = l.clone();
+    m[first + 3] = m[first + 3].replace("w seq=3", "w seq=4");
+    rejects(&m.concat(), &warm_spec(), "is not boot 1's line 4");
+    // The panic record did not survive the reset.
+    let mut m = l.clone();
+    let p = first
+        + l[first..]
+            .iter()
+            .position(|l| l.contains("panic at"))
+            .unwrap();
+    m.remove(p);
+    rejects(
+        &m.concat(),
+        &warm_spec(),
+        "previous-boot lines, but boot 1 printed",
+    );
+    // Boot 2 recovered a different number than it printed.
+    let wrong = WARM_M3.replace("kept=22", "kept=21");
+    rejects(&wrong, &warm_spec(), "boot 2 reports kept=Some(21)");
+    // The reset cleared the RAM: boot 1 ran again, nothing recovered.
+    let boot1: String = l[..first].concat();
+    rejects(&format!("{boot1}{boot1}"), &warm_spec(), "cleared the RAM");
+    rejects(
+        &boot1,
+        &warm_spec(),
+        "no (previous boot) record after the reset",
+    );
+}
+
+#[test]
+fn wedge_capture_accounts_for_the_stalled_record() {
+    let spec = Spec {
+        require: vec![("thr".into(), "t0".into()), ("hi".into(), "systick".into())],
+        panic: Some("overtaken=1 refused=0".into()),
+        newest: vec![("hi".into(), 100)],
+        ..Spec::default()
+    };
+    let r = check(WEDGE_M3, &spec).unwrap();
+    assert_eq!(r.announced, 1155);
+    // The overtaken thread record left unannounced: the notice one short.
+    let short = WEDGE_M3.replace("1155 messages dropped", "1154 messages dropped");
+    rejects(&short, &spec, "left unannounced");
+    // The panic message lost.
+    let l = lines(WEDGE_M3);
+    let no_panic: String = l
+        .iter()
+        .filter(|l| !l.contains("panic at"))
+        .cloned()
+        .collect();
+    rejects(&no_panic, &spec, "no panic record");
+    // One of the newest interrupt records missing (and announced).
+    let gap = WEDGE_M3
+        .replace("[    0.000000] INFO  systick: hi seq=1250\n", "")
+        .replace("1155 messages dropped", "1156 messages dropped");
+    rejects(&gap, &spec, "the 100 newest records of hi");
+}
