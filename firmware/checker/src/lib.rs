@@ -8,10 +8,12 @@
 //! | `NAME seq=N`                     | record N of producer NAME (each producer counts from 0) |
 //! | `summary NAME=N ...`             | producer NAME issued N sequence numbers in all |
 //! | `wcet backlog=B ... max_ticks=T max_irq_records=R budget=K` | a worst-case measurement |
+//! | `irqcost irq_prints=P ... store_max_ticks=S log_max_ticks=L` | interrupt call vs store-only (module `irqcost`) |
 //! | `note KEY=VALUE ...`             | information for the reader (calibration) |
 //! | `panic at FILE:LINE: MESSAGE`    | the panic handler's record (level ERROR) |
 //!
-//! and logbuf itself adds `WARN  logbuf: N messages dropped` notices, cut
+//! and logbuf itself adds `WARN  logbuf: N messages dropped` notices (or
+//! `1 message dropped`), cut
 //! lines ending in ` [cut]`, and after a panic takeover the marker
 //! `[logbuf] output cut by panic takeover; record replayed:`.
 //!
@@ -20,11 +22,14 @@
 //! * **no torn line**: every line is a whole record of the grammar above;
 //! * **each record once, in order**: per producer, sequence numbers strictly
 //!   increase;
-//! * **nothing lost silently (I2)**: at every point, the records known to be
-//!   missing (gaps closed by a later record of the same producer) are covered
-//!   by the notices printed before that point, and at the end the notices
+//! * **nothing lost silently (I2)**, three rules (module `notices`): (a) a
+//!   notice precedes the next printed record of every producer it covers
+//!   (at every point, the records known to be missing are covered by the
+//!   notices printed before it); (b) nothing is left unannounced at the end
+//!   and (c) nothing is announced twice, a panic replay included: the notices
 //!   add up to exactly the missing records (the summary says how many each
 //!   producer issued);
+//! * `--newest NAME=K`: the K newest records of NAME are all printed;
 //! * the producers the scenario requires are present, each always in its
 //!   expected context (`t0`, `systick`, ...): interrupt-produced lines are there
 //!   and are attributed to the interrupt;
@@ -33,7 +38,11 @@
 //!   a replay marker, when expected, follows a fragment of the record it
 //!   replays;
 //! * worst-case measurements: the interrupt budget held and the longest
-//!   interrupt log call did not grow with the backlog.
+//!   interrupt log call did not grow with the backlog; `--irq-ratio P=R`:
+//!   with a blocking console the interrupt call costs at most R times a
+//!   store-only one;
+//! * `--warm-reset` (module `warm`): a capture of two boots, boot 1's
+//!   records printed again after the reset, marked `(previous boot)`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -687,7 +696,8 @@ fn check_wcet(spec: &WcetSpec, got: &[Wcet], err: &mut impl FnMut(usize, String)
 
 /// Parses the command line (without the program name): `FILE` then
 /// `--require NAME@CTX`, `--panic TEXT`, `--replay`,
-/// `--wcet B1,B2,... --wcet-factor F`.
+/// `--wcet B1,B2,... --wcet-factor F`, `--newest NAME=K`,
+/// `--irq-ratio IRQ_PRINTS=RATIO`, `--warm-reset`.
 pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
     let mut spec = Spec::default();
     let mut file = None;

@@ -192,6 +192,17 @@ fn measure(backlog: u32) {
             LOG.config().irq_budget.records
         ),
     );
+    // Where losses came from (the checker accounts for them either way).
+    if let Some(c) = LOG.console_stats(0) {
+        let lost = LOG.ring().lost();
+        LOG.log(
+            Level::Info,
+            format_args!(
+                "note backlog={} missed={} skipped={} writer_lost={} ring_overtaken={}",
+                backlog, c.missed, c.skipped, c.writer_lost, lost.overtaken
+            ),
+        );
+    }
     drain();
 }
 
