@@ -258,3 +258,29 @@ fn wedge_capture_accounts_for_the_stalled_record() {
         .replace("1155 messages dropped", "1156 messages dropped");
     rejects(&gap, &spec, "the 100 newest records of hi");
 }
+
+/// Real capture (firmware `cutnotice`, main 1964e3e): the takeover came
+/// right after the last byte of a notice, and the replay printed it again.
+const CUT_NOTICE_TWICE: &str = include_str!("../fixtures/cutnotice-m3-twice.txt");
+
+#[test]
+fn captured_replayed_notice_is_announced_twice() {
+    let spec = Spec {
+        require: vec![("thr".into(), "t0".into())],
+        panic: Some("cut after a notice".into()),
+        replay: true,
+        ..Spec::default()
+    };
+    rejects(
+        CUT_NOTICE_TWICE,
+        &spec,
+        "printed whole before the panic takeover",
+    );
+    rejects(CUT_NOTICE_TWICE, &spec, "30 too many");
+    // What it must print: the record only, after the marker.
+    let marker = format!("{REPLAY_MARKER}\n");
+    let (before, after) = CUT_NOTICE_TWICE.split_once(&marker).unwrap();
+    let (_, rest) = after.split_once('\n').unwrap();
+    let fixed = format!("{before}{marker}{rest}");
+    assert_eq!(check(&fixed, &spec).unwrap().announced, 30);
+}
