@@ -98,6 +98,8 @@ fn boot1(log: &WarmLog) -> ! {
     panic!("warm reset test after {} records", W.issued());
 }
 
+// Handlers are `unsafe fn` because cortex-m-rt 0.7 requires it of
+// `DefaultHandler` and `HardFault`; their bodies do nothing unsafe.
 #[exception]
 unsafe fn DefaultHandler(irqn: i16) {
     match log() {
