@@ -30,6 +30,7 @@
 //!   add up to exactly the missing records (the summary says how many each
 //!   producer issued);
 //! * `--newest NAME=K`: the K newest records of NAME are all printed;
+//! * `--note KEY=VALUE`: some `note` line carries that pair (`busy=0`);
 //! * the producers the scenario requires are present, each always in its
 //!   expected context (`t0`, `systick`, ...): interrupt-produced lines are there
 //!   and are attributed to the interrupt;
@@ -69,6 +70,8 @@ pub struct Spec {
     /// The capture holds two boots with a warm reset between them (see
     /// `warm`): the spec's other rules apply to boot 1.
     pub warm_reset: bool,
+    /// `KEY=VALUE` pairs some `note` line must carry (`busy=0`).
+    pub require_notes: Vec<String>,
 }
 
 /// The worst-case part of a [`Spec`].
@@ -637,6 +640,15 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
     }
 
     irqcost::check(&report.irqcost, &spec.irq_ratio, &mut err);
+    for want in &spec.require_notes {
+        if !report
+            .notes
+            .iter()
+            .any(|n| n.split(' ').any(|kv| kv == want))
+        {
+            err(0, format!("no note line with {want}"));
+        }
+    }
 
     if errors.is_empty() {
         Ok(report)
@@ -697,7 +709,7 @@ fn check_wcet(spec: &WcetSpec, got: &[Wcet], err: &mut impl FnMut(usize, String)
 /// Parses the command line (without the program name): `FILE` then
 /// `--require NAME@CTX`, `--panic TEXT`, `--replay`,
 /// `--wcet B1,B2,... --wcet-factor F`, `--newest NAME=K`,
-/// `--irq-ratio IRQ_PRINTS=RATIO`, `--warm-reset`.
+/// `--irq-ratio IRQ_PRINTS=RATIO`, `--warm-reset`, `--note KEY=VALUE`.
 pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
     let mut spec = Spec::default();
     let mut file = None;
@@ -715,6 +727,7 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
             "--panic" => spec.panic = Some(value()?.clone()),
             "--replay" => spec.replay = true,
             "--warm-reset" => spec.warm_reset = true,
+            "--note" => spec.require_notes.push(value()?.clone()),
             "--newest" => {
                 let v = value()?;
                 let (name, k) = v

@@ -284,3 +284,18 @@ fn captured_replayed_notice_is_announced_twice() {
     let fixed = format!("{before}{marker}{rest}");
     assert_eq!(check(&fixed, &spec).unwrap().announced, 30);
 }
+
+#[test]
+fn required_note_pairs() {
+    let spec = Spec {
+        require_notes: vec!["busy=0".into()],
+        ..Spec::default()
+    };
+    check(&synth(&["note busy=0 full=2", "summary x=0"]), &spec).unwrap();
+    rejects(
+        &synth(&["note busy=3 full=2", "summary x=0"]),
+        &spec,
+        "no note line with busy=0",
+    );
+    rejects(&synth(&["summary x=0"]), &spec, "no note line with busy=0");
+}

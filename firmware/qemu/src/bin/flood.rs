@@ -116,6 +116,15 @@ fn main() -> ! {
     SW_RECORDS.store(FINAL_BURST, Ordering::Relaxed);
     pend_and_sync(SOFT_IRQ);
 
+    // Records the ring refused, by cause (issue 10: `busy` must stay 0).
+    let lost = LOG.ring().lost();
+    LOG.log(
+        Level::Info,
+        format_args!(
+            "note busy={} full={} contention={} overtaken={}",
+            lost.busy, lost.full, lost.contention, lost.overtaken
+        ),
+    );
     LOG.log(
         Level::Info,
         format_args!(
