@@ -16,7 +16,8 @@
 //! `best` is not for callgrind: it is a wall-clock cross-check of the
 //! criterion figures that a busy machine disturbs less (the minimum over
 //! rounds drops the rounds in which the process was preempted).
-//! `<impl>`: logbuf, cs_deque, cs_rtt, std_mutex, floor, floor_memcpy, empty.
+//! `<impl>`: logbuf, cs_deque, cs_rtt, std_mutex, floor, floor_memcpy,
+//! floor_copy (issue 10's floor: `fetch_add` + a 32-byte copy kept alive), empty.
 
 use std::fmt;
 use std::hint::black_box;
@@ -54,6 +55,30 @@ fn cg_store<S: Store>(s: &S) {
 #[inline(never)]
 fn cg_fmt<S: Store>(s: &S, id: u32) {
     alt::log_temp(s, black_box(-215), black_box(id));
+}
+
+/// The floor issue 10 names: one `fetch_add` claims a 32-byte place, then
+/// the record is copied in (plain memory, one owner). Its copies are kept
+/// alive by `black_box(&buf)` after the loop.
+struct CopyFloor {
+    next: std::sync::atomic::AtomicUsize,
+    buf: Box<[u8; 4096]>,
+}
+
+impl CopyFloor {
+    fn new() -> Self {
+        CopyFloor {
+            next: std::sync::atomic::AtomicUsize::new(0),
+            buf: Box::new([0; 4096]),
+        }
+    }
+}
+
+#[inline(never)]
+fn cg_store_copy(f: &mut CopyFloor) {
+    let bytes: &[u8] = black_box(RECORD);
+    let at = f.next.fetch_add(32, std::sync::atomic::Ordering::Relaxed) & (4096 - 32);
+    f.buf[at..at + 32].copy_from_slice(&bytes[..32]);
 }
 
 #[inline(never)]
@@ -235,6 +260,21 @@ fn main() {
     }
     match run.name.as_str() {
         "empty" => run.go(&Empty),
+        "floor_copy" => {
+            if run.formatted {
+                usage();
+            }
+            let mut f = CopyFloor::new();
+            for _ in 0..WARM_UP {
+                cg_store_copy(&mut f);
+            }
+            for _ in 0..n {
+                cg_store_copy(&mut f);
+            }
+            // Keeps the copies alive: without it rustc deletes them.
+            black_box(&f.buf);
+            run.done = true;
+        }
         "floor_memcpy" => {
             let mut f = alt::MemcpyFloor::new();
             for _ in 0..WARM_UP {

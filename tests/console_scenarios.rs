@@ -606,6 +606,27 @@ fn failing_sink_and_console_filters_keep_counts_balanced() {
     assert_eq!(common::announced(&flaky.text()), 2);
 }
 
+/// Stalled writers, one after another, hold a record open while `log`
+/// laps the ring, until their pinned words fill it and the ring refuses a
+/// record. Returns the held grants, the records stored and tried.
+fn pin_until_refused(
+    ring: &'static logbuf::ring::Ring<16, 4>,
+    mut log: impl FnMut(u32) -> bool,
+) -> (Vec<logbuf::ring::Grant<'static, 16, 4>>, u32, u32) {
+    let (mut grants, mut stored, mut tried) = (Vec::new(), 0, 0);
+    while ring.lost().unstored() == 0 {
+        assert!(grants.len() < 16, "pins never filled the ring");
+        if let Ok(g) = ring.reserve(8, logbuf::ring::RecordMeta::new(Level::Info)) {
+            grants.push(g);
+        }
+        for i in 0..10 {
+            tried += 1;
+            stored += log(i) as u32;
+        }
+    }
+    (grants, stored, tried)
+}
+
 /// Writer-side drops (the ring could not store a record at all) are
 /// announced by every console. A ring refuses a store only when stalled
 /// writers pin all of its words: here one after another holds its record
@@ -618,22 +639,9 @@ fn records_the_ring_could_not_store_are_announced() {
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
     set_caller(Caller::thread(0, 1));
-    let mut grants = Vec::new();
-    let (mut stored, mut tried) = (0, 0);
-    while log.ring().lost().unstored() == 0 && grants.len() < 8 {
-        if let Ok(g) = log
-            .ring()
-            .reserve(8, logbuf::ring::RecordMeta::new(Level::Info))
-        {
-            grants.push(g);
-        }
-        for i in 0..10 {
-            tried += 1;
-            if log.log(Level::Info, format_args!("p1 n={i}")) {
-                stored += 1;
-            }
-        }
-    }
+    let (grants, stored, tried) = pin_until_refused(log.ring(), |i| {
+        log.log(Level::Info, format_args!("p1 n={i}"))
+    });
     let lost = log.ring().lost();
     assert!(lost.unstored() > 0, "pinned words fill the ring at last");
     assert_eq!(stored + lost.unstored(), tried);
@@ -922,19 +930,9 @@ fn panic_message_gets_out_even_if_the_ring_refuses_it() {
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
     set_caller(Caller::thread(0, 1));
-    let mut grants = Vec::new();
-    while log.ring().lost().unstored() == 0 {
-        assert!(grants.len() < 16, "pins never filled the ring");
-        if let Ok(g) = log
-            .ring()
-            .reserve(8, logbuf::ring::RecordMeta::new(Level::Info))
-        {
-            grants.push(g);
-        }
-        for i in 0..10 {
-            log.log(Level::Info, format_args!("fill p1 n={i}"));
-        }
-    }
+    let (grants, _, _) = pin_until_refused(log.ring(), |i| {
+        log.log(Level::Info, format_args!("fill p1 n={i}"))
+    });
     grants.into_iter().for_each(std::mem::forget);
     let before = log.ring().lost().unstored();
     // SAFETY: test stand-in for a panic handler; the stalled writers never

@@ -58,7 +58,10 @@ use core::fmt::{self, Write as _};
 pub(crate) const RUN: u8 = 4;
 
 /// Records one step reads from the ring at most (taken, skipped or
-/// filtered), so that one step's cost is bounded whatever the backlog.
+/// filtered), so that one step's cost is bounded whatever the backlog: in
+/// an interrupt-context (or panic) call, and in the printer context, which
+/// has to skip a flood's records fast enough to keep up with it.
+const READS_PER_STEP_ATOMIC: usize = 8;
 const READS_PER_STEP: usize = 32;
 
 /// Outcome of one step on one console.
@@ -106,7 +109,12 @@ pub(crate) fn step<const W: usize, const S: usize>(
         if st.replay {
             replay(console, sink, st, cx);
         }
-        let read = collect(ring, console, st, cx.keep, sink.format());
+        let reads = if cx.any_context_only {
+            READS_PER_STEP_ATOMIC
+        } else {
+            READS_PER_STEP
+        };
+        let read = collect(ring, console, st, cx.keep, sink.format(), reads);
         if st.unit == Unit::None {
             st.unit = next_unit(st, cx.now, read);
         }
@@ -208,6 +216,7 @@ fn collect<const W: usize, const S: usize>(
     st: &mut ConsoleState,
     keep: Level,
     format: RecordFormat,
+    reads: usize,
 ) -> Collected {
     let mut found = Collected {
         progressed: false,
@@ -219,7 +228,7 @@ fn collect<const W: usize, const S: usize>(
     st.batch.compact();
     // Bounded work per step (I5): skipped and filtered records take no
     // batch room, so the reads are counted too.
-    for _ in 0..READS_PER_STEP {
+    for _ in 0..reads {
         if !st.batch.has_room() {
             break;
         }

@@ -5,7 +5,8 @@
 //! waiting). Then it asks the console lock (one state word, crate-internal) whether it should print:
 //!
 //! * **Lock free** → the caller owns the consoles and prints, at most its
-//!   [`Budget`] (interrupt context: a few records, I5), then releases. If
+//!   [`Budget`] (records, bytes and clock ticks; interrupt context prints
+//!   nothing by default, I5, I11), then releases. If
 //!   the budget ran out with records left, it wakes the **printer**.
 //! * **Lock held** → the caller marks `PENDING` and leaves: the owner looks
 //!   at the ring again before it may release (I3, no stranded record).
@@ -24,12 +25,18 @@
 //!   boundary (directly, or by asking and waiting a bounded time).
 //! * **Panic** ([`Logger::panic_flush`]) may take over mid-record; the cut
 //!   record is printed again after a marker.
+//! * **Dedicated consoles** ([`Logger::add_dedicated_console`]) are served
+//!   only by their own printer ([`Logger::console_printer`]), without the
+//!   console lock: a synchronously slow sink paces no other console.
 //!
-//! Each console has its own cursor, level filter and counters; before the
-//! next record it prints "N messages dropped" for whatever it lost (I2). A
-//! console whose sink would block keeps its place; the others go on.
+//! Each console has its own cursor, level filter and counters and reads
+//! records ahead into its own buffer; a "N messages dropped" notice for
+//! whatever it lost goes out with the record after the gap (I2, I9), and
+//! under overload it skips low-severity records so that severe ones get
+//! through (see the console step, `console/emit.rs`). A console whose sink
+//! would block keeps its place; the others go on.
 //!
-//! How this answers the critique (`shared/reference/printk-handoff-critique.txt`):
+//! How this answers the printk handoff critique (S. Senozhatsky, "Re: [RFC][PATCHv6 00/12] printk: introduce printing kernel thread", LKML, 20 December 2017):
 //!
 //! | problem | answer |
 //! |---------|--------|

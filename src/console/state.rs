@@ -224,6 +224,14 @@ pub struct ConsoleStats {
 }
 
 impl ConsoleStats {
+    /// Records this console did not print, for whatever reason: missed
+    /// (overwritten, overtaken), skipped (overload), failed (the sink) and
+    /// writer-lost (never stored). Once the console is quiet,
+    /// `announced == dropped()`: every drop was announced, once.
+    pub fn dropped(&self) -> u64 {
+        self.missed as u64 + self.skipped as u64 + self.failed as u64 + self.writer_lost as u64
+    }
+
     /// Records with a sequence number this console has dealt with:
     /// printed + filtered + missed + skipped + failed.
     pub fn consumed(&self) -> u64 {

@@ -8,6 +8,7 @@
 //! | `NAME seq=N`                     | record N of producer NAME (each producer counts from 0) |
 //! | `summary NAME=N ...`             | producer NAME issued N sequence numbers in all |
 //! | `wcet backlog=B ... max_ticks=T max_irq_records=R budget=K` | a worst-case measurement |
+//! | `irqcost irq_prints=P ... store_max_ticks=S log_max_ticks=L` | interrupt call vs store-only (module `irqcost`) |
 //! | `note KEY=VALUE ...`             | information for the reader (calibration) |
 //! | `panic at FILE:LINE: MESSAGE`    | the panic handler's record (level ERROR) |
 //!
@@ -33,11 +34,15 @@
 //!   record claims logbuf's context;
 //! * **each record once, in order**: per producer, sequence numbers strictly
 //!   increase;
-//! * **nothing lost silently (I2)**: at every point, the records known to be
-//!   missing (gaps closed by a later record of the same producer) are covered
-//!   by the notices printed before that point, and at the end the notices
+//! * **nothing lost silently (I2)**, three rules (module `notices`): (a) a
+//!   notice precedes the next printed record of every producer it covers
+//!   (at every point, the records known to be missing are covered by the
+//!   notices printed before it); (b) nothing is left unannounced at the end
+//!   and (c) nothing is announced twice, a panic replay included: the notices
 //!   add up to exactly the missing records (the summary says how many each
 //!   producer issued);
+//! * `--newest NAME=K`: the K newest records of NAME are all printed;
+//! * `--note KEY=VALUE`: some `note` line carries that pair (`busy=0`);
 //! * the producers the scenario requires are present, each always in its
 //!   expected context (`t0`, `systick`, ...): interrupt-produced lines are there
 //!   and are attributed to the interrupt;
@@ -46,7 +51,11 @@
 //!   a replay marker, when expected, follows a fragment of the record it
 //!   replays;
 //! * worst-case measurements: the interrupt budget held and the longest
-//!   interrupt log call did not grow with the backlog.
+//!   interrupt log call did not grow with the backlog; `--irq-ratio P=R`:
+//!   with a blocking console the interrupt call costs at most R times a
+//!   store-only one;
+//! * `--warm-reset` (module `warm`): a capture of two boots, boot 1's
+//!   records printed again after the reset, marked `(previous boot)`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -63,6 +72,18 @@ pub struct Spec {
     pub replay: bool,
     /// Worst-case measurements that must be present.
     pub wcet: Option<WcetSpec>,
+    /// Producers whose newest records must all be printed: `("hi", 100)`
+    /// means the last 100 sequence numbers `hi` issued.
+    pub newest: Vec<(String, u64)>,
+    /// `(irq_prints, ratio)`: an `irqcost` line with that `irq_prints`
+    /// must be present, and on it the interrupt log call with a blocking
+    /// console may cost at most `ratio` times a store-only one.
+    pub irq_ratio: Vec<(u64, f64)>,
+    /// The capture holds two boots with a warm reset between them (see
+    /// `warm`): the spec's other rules apply to boot 1.
+    pub warm_reset: bool,
+    /// `KEY=VALUE` pairs some `note` line must carry (`busy=0`).
+    pub require_notes: Vec<String>,
 }
 
 /// The worst-case part of a [`Spec`].
@@ -115,6 +136,10 @@ pub struct Report {
     pub wcet: Vec<Wcet>,
     /// `note` payloads.
     pub notes: Vec<String>,
+    /// Interrupt cost measurements (`irqcost` lines).
+    pub irqcost: Vec<IrqCost>,
+    /// Lines printed again after a warm reset, marked `(previous boot)`.
+    pub previous_boot: usize,
 }
 
 impl fmt::Display for Report {
@@ -132,11 +157,24 @@ impl fmt::Display for Report {
         if let Some(p) = &self.panic {
             write!(f, "; panic: {p}")?;
         }
+        if self.previous_boot > 0 {
+            write!(f, "; {} lines replayed after the reset", self.previous_boot)?;
+        }
         for w in &self.wcet {
             write!(
                 f,
                 "\nwcet backlog={} max_ticks={} min_ticks={} max_irq_records={} budget={}",
                 w.backlog, w.max_ticks, w.min_ticks, w.max_irq_records, w.budget
+            )?;
+        }
+        for c in &self.irqcost {
+            write!(
+                f,
+                "\nirqcost irq_prints={} store_max_ticks={} log_max_ticks={} ({:.2}x)",
+                c.irq_prints,
+                c.store_max_ticks,
+                c.log_max_ticks,
+                c.log_max_ticks as f64 / c.store_max_ticks.max(1) as f64
             )?;
         }
         for n in &self.notes {
@@ -384,6 +422,7 @@ enum Payload<'a> {
     Dropped(u64),
     Summary(Vec<(&'a str, u64)>),
     Wcet(Wcet),
+    IrqCost(IrqCost),
     Note(&'a str),
     Panic(&'a str),
 }
@@ -464,6 +503,7 @@ fn classify<'a>(line: &'a Rec<'_>) -> Result<Payload<'a>, String> {
     match head {
         "summary" => Ok(Payload::Summary(nums()?)),
         "note" => Ok(Payload::Note(tail)),
+        "irqcost" => irqcost::parse(&nums()?).map(Payload::IrqCost),
         "wcet" => {
             let kv: BTreeMap<&str, u64> = nums()?.into_iter().collect();
             let get = |k: &str| {
@@ -494,6 +534,9 @@ fn classify<'a>(line: &'a Rec<'_>) -> Result<Payload<'a>, String> {
 #[derive(Default)]
 struct Producer<'a> {
     next: u64,
+    /// First sequence number of the run of consecutive records that ends
+    /// with the last one printed.
+    run_start: u64,
     printed: u64,
     context: Option<&'a str>,
 }
@@ -549,6 +592,10 @@ fn group<'a>(
         if lines.get(i + 1) == Some(&REPLAY_MARKER) {
             // A fragment cut by a panic takeover, the marker, the replay.
             report.replays += 1;
+            let before = i.checked_sub(1).map(|b| (b + 1, lines[b]));
+            if let Some(v) = notices::replayed_notice(before, lines.get(i + 2).copied(), n + 1) {
+                errors_push(err, v);
+            }
             let start = g.end_unless_continued(text).unwrap_or(i);
             let fragment = lines[start..=i].join("\n");
             if !printed_record(lines, i + 2).starts_with(&fragment) {
@@ -633,6 +680,9 @@ impl<'a> Groups<'a> {
 
 /// Checks a capture against the rules (see the crate documentation).
 pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
+    if spec.warm_reset {
+        return warm::check_warm(text, spec);
+    }
     let mut errors = Vec::new();
     let mut err = |line: usize, what: String| errors.push(Violation { line, what });
     let mut report = Report::default();
@@ -640,9 +690,7 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
     let mut summary: Option<(usize, Vec<(&str, u64)>)> = None;
     let mut panic_line: Option<usize> = None;
     let mut last_record_line = 0;
-    // Records known missing so far, and records announced so far.
-    let mut missing: u64 = 0;
-    let mut announced: u64 = 0;
+    let mut ledger = notices::Ledger::default();
 
     let mut lines: Vec<&str> = text.lines().collect();
     if !text.is_empty() && !text.ends_with('\n') {
@@ -696,24 +744,18 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
                     );
                     continue;
                 }
-                missing += seq - p.next;
+                if seq != p.next {
+                    p.run_start = seq;
+                }
+                let gap = seq - p.next;
                 p.next = seq + 1;
                 p.printed += 1;
-                if missing > announced {
-                    err(
-                        n,
-                        format!(
-                            "{} records missing by here but only {announced} announced as dropped \
-                             (before {name} seq={seq})",
-                            missing
-                        ),
-                    );
-                    // Report each silent loss once.
-                    announced = missing;
+                if let Some(v) = ledger.gap_closed(n, name, seq, gap) {
+                    errors_push(&mut err, v);
                 }
             }
             Payload::Dropped(k) => {
-                announced += k;
+                ledger.notice(n, k);
                 report.announced += k;
                 report.notices += 1;
             }
@@ -724,6 +766,7 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
                 summary = Some((n, s));
             }
             Payload::Wcet(w) => report.wcet.push(w),
+            Payload::IrqCost(c) => report.irqcost.push(c),
             Payload::Note(t) => report.notes.push(t.to_string()),
             Payload::Panic(p) => {
                 if panic_line.is_some() {
@@ -736,6 +779,7 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
     }
 
     // End of output: what the summary says was issued and never printed.
+    let mut trailing = 0;
     match &summary {
         None => err(
             0,
@@ -754,25 +798,27 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
                         ),
                     );
                 } else {
-                    missing += issued - p.next;
+                    trailing += issued - p.next;
                 }
+                newest::check(name, issued, p.run_start, p.next, &spec.newest, &mut err);
             }
             for name in producers.keys() {
                 if !s.iter().any(|(k, _)| k == name) {
                     err(0, format!("producer {name} missing from the summary"));
                 }
             }
+            for name in newest::unknown(&spec.newest, s) {
+                err(
+                    0,
+                    format!("--newest {name}: no such producer in the summary"),
+                );
+            }
         }
     }
-    let announced_total = report.announced;
-    if summary.is_some() && missing != announced_total {
-        err(
-            0,
-            format!(
-                "{missing} records missing in all but {announced_total} announced as dropped \
-                 (printed + announced must equal issued)"
-            ),
-        );
+    if summary.is_some() {
+        if let Some(v) = ledger.finish(trailing) {
+            errors_push(&mut err, v);
+        }
     }
     for (name, p) in &producers {
         report.printed.insert(name.to_string(), p.printed);
@@ -828,6 +874,17 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
         Some(w) => check_wcet(w, &report.wcet, &mut err),
         None if !report.wcet.is_empty() => err(0, "unexpected wcet lines".into()),
         None => {}
+    }
+
+    irqcost::check(&report.irqcost, &spec.irq_ratio, &mut err);
+    for want in &spec.require_notes {
+        if !report
+            .notes
+            .iter()
+            .any(|n| n.split(' ').any(|kv| kv == want))
+        {
+            err(0, format!("no note line with {want}"));
+        }
     }
 
     if errors.is_empty() {
@@ -888,7 +945,8 @@ fn check_wcet(spec: &WcetSpec, got: &[Wcet], err: &mut impl FnMut(usize, String)
 
 /// Parses the command line (without the program name): `FILE` then
 /// `--require NAME@CTX`, `--panic TEXT`, `--replay`,
-/// `--wcet B1,B2,... --wcet-factor F`.
+/// `--wcet B1,B2,... --wcet-factor F`, `--newest NAME=K`,
+/// `--irq-ratio IRQ_PRINTS=RATIO`, `--warm-reset`, `--note KEY=VALUE`.
 pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
     let mut spec = Spec::default();
     let mut file = None;
@@ -905,6 +963,24 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
             }
             "--panic" => spec.panic = Some(value()?.clone()),
             "--replay" => spec.replay = true,
+            "--warm-reset" => spec.warm_reset = true,
+            "--note" => spec.require_notes.push(value()?.clone()),
+            "--newest" => {
+                let v = value()?;
+                let (name, k) = v
+                    .split_once('=')
+                    .and_then(|(n, k)| Some((n.to_string(), k.parse().ok()?)))
+                    .ok_or("--newest takes NAME=COUNT")?;
+                spec.newest.push((name, k));
+            }
+            "--irq-ratio" => {
+                let v = value()?;
+                let bound = v
+                    .split_once('=')
+                    .and_then(|(p, r)| Some((p.parse().ok()?, r.parse().ok()?)))
+                    .ok_or_else(|| format!("--irq-ratio takes IRQ_PRINTS=RATIO, not {v:?}"))?;
+                spec.irq_ratio.push(bound);
+            }
             "--wcet" => {
                 let v = value()?;
                 let list: Result<Vec<u64>, _> = v.split(',').map(str::parse).collect();
@@ -936,5 +1012,17 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
 
 pub mod multicore;
 
+/// Passes a [`Violation`] built by a rule module to the `err` collector.
+fn errors_push(err: &mut impl FnMut(usize, String), v: Violation) {
+    err(v.line, v.what);
+}
+
+mod irqcost;
+mod newest;
+mod notices;
+mod warm;
+pub use irqcost::IrqCost;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rules;

@@ -1,5 +1,6 @@
 //! `fwcheck FILE [--require NAME@CTX]... [--panic TEXT] [--replay]
-//! [--wcet B1,B2 --wcet-factor F]`: checks a firmware's UART capture (see
+//! [--wcet B1,B2 --wcet-factor F] [--newest NAME=K]... [--irq-ratio P=R]...
+//! [--warm-reset] [--note KEY=VALUE]...`: checks a firmware's UART capture (see
 //! the library documentation). Exit status 0: it passes; 1: it breaks a rule
 //! (each violation is printed); 2: bad arguments or unreadable file.
 use std::process::ExitCode;

@@ -40,7 +40,7 @@ fn panic_spec() -> Spec {
         require: vec![("thr".into(), "t0".into()), ("sw".into(), "irq1".into())],
         panic: Some("boom".into()),
         replay: true,
-        wcet: None,
+        ..Spec::default()
     }
 }
 
@@ -72,7 +72,7 @@ fn spec_none() -> Spec {
 
 /// Asserts the capture is rejected with a violation mentioning `needle`.
 #[track_caller]
-fn rejects(text: &str, spec: &Spec, needle: &str) {
+pub(crate) fn rejects(text: &str, spec: &Spec, needle: &str) {
     match check(text, spec) {
         Ok(r) => panic!("accepted, expected a violation with {needle:?}: {r}"),
         Err(v) => assert!(
@@ -327,10 +327,10 @@ fn wcet_bound_is_enforced() {
     rejects(WCET_M3, &spec_none(), "unexpected wcet lines");
 }
 
-const HEAD: &str = "[    0.000100] INFO  t0: ";
-const NOTE: &str = "[    0.000100] WARN  logbuf: ";
+pub(crate) const HEAD: &str = "[    0.000100] INFO  t0: ";
+pub(crate) const NOTE: &str = "[    0.000100] WARN  logbuf: ";
 
-fn synth(records: &[&str]) -> String {
+pub(crate) fn synth(records: &[&str]) -> String {
     records
         .iter()
         .map(|r| match r.strip_prefix('!') {

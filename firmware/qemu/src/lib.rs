@@ -415,8 +415,7 @@ pub fn drained<const W: usize, const S: usize>(log: &Log<W, S>) -> bool {
     let Some(s) = log.console_stats(0) else {
         return false;
     };
-    s.consumed() == log.ring().newest().seq()
-        && s.announced as u64 == s.missed as u64 + s.failed as u64 + s.writer_lost as u64
+    s.consumed() == log.ring().newest().seq() && s.announced as u64 == s.dropped()
 }
 
 /// Waits (bounded) until [`drained`] holds, without printing anything
@@ -431,6 +430,21 @@ pub fn wait_drained<const W: usize, const S: usize>(log: &Log<W, S>, polls: u32)
         cortex_m::asm::delay(1000);
     }
     false
+}
+
+/// Like [`wait_drained`], bounded by `ticks` of the millisecond clock
+/// ([`tick_millis`]) instead of polls: a console paced by a periodic
+/// "TX ready" interrupt drains in clock ticks, whatever the icount shift.
+pub fn wait_drained_ticks<const W: usize, const S: usize>(log: &Log<W, S>, ticks: u32) -> bool {
+    // Ordering: Relaxed; see `tick_millis`.
+    let start = MILLIS.load(Ordering::Relaxed);
+    while MILLIS.load(Ordering::Relaxed).wrapping_sub(start) < ticks {
+        if drained(log) {
+            return true;
+        }
+        cortex_m::asm::delay(1000);
+    }
+    drained(log)
 }
 
 /// Ends the run with `code` as QEMU's exit status (semihosting).
