@@ -504,7 +504,9 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     }
 
     /// Registers a console; it starts at the oldest record still held, so
-    /// what was logged before it existed is printed too.
+    /// what was logged before it existed is printed too — by the printer
+    /// (woken here) or the next log call: registering prints nothing, so it
+    /// costs the same from any context.
     pub fn add_console(
         &self,
         sink: &'static mut dyn Sink,
@@ -562,7 +564,11 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 return result;
             }
         }
-        self.print_as(owner, caller, Budget::UNLIMITED, Mode::Printer);
+        // Bounded (I5): registering prints nothing here; what the ring
+        // already holds is the printer's (or the next log call's) to print.
+        if self.lock.release_exhausted(&owner) != Release::Lost && result.is_ok() {
+            self.wake_printer();
+        }
         result
     }
 
