@@ -520,7 +520,9 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     /// (a blocking UART at 115200 baud spends 7 ms in one 80-byte write), run
     /// its printer in a context of its own (a low-priority task or
     /// interrupt) and it paces no other console (Linux nbcon's printer per
-    /// console). Log calls then always wake the printer.
+    /// console). Log calls then always wake the printer. The shared
+    /// printing loop and [`Logger::emergency_flush`] leave a dedicated
+    /// console alone; [`Logger::panic_flush`] prints it too.
     pub fn add_dedicated_console(
         &self,
         sink: &'static mut dyn Sink,
