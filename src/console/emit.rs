@@ -371,6 +371,39 @@ fn idle(sink: &mut dyn Sink, st: &mut ConsoleState) -> Step {
     Step::Idle
 }
 
+/// What one write of a unit (or part of one) did.
+struct Sent {
+    /// The rendering went out whole.
+    done: bool,
+    /// New bytes the sink took.
+    sent: u32,
+    /// Why it stopped, if it did.
+    stopped: Option<SinkError>,
+    /// Bytes of the unit the sink has taken in all (the resume offset).
+    progress: u32,
+}
+
+/// Renders into the sink from rendered byte `skip` on, flagged as inside a
+/// sink write (a panic takeover cuts it there), and flushes.
+fn send(
+    console: &Console,
+    sink: &mut dyn Sink,
+    skip: u32,
+    spins: u32,
+    render: impl FnOnce(&mut SinkOut<'_>) -> fmt::Result,
+) -> Sent {
+    let mut out = SinkOut::new(sink, skip as usize, spins);
+    console.set_in_write(true);
+    let r = render(&mut out).and_then(|_| out.flush());
+    console.set_in_write(false);
+    Sent {
+        done: r.is_ok(),
+        sent: out.sent as u32,
+        stopped: out.stopped,
+        progress: out.progress() as u32,
+    }
+}
+
 /// Renders the current unit into the sink, resuming at `offset`. A notice
 /// goes out first, on its own: once the sink has taken it, it is counted
 /// and dropped from the unit before the record's bytes start, so a panic
@@ -386,16 +419,15 @@ fn emit(console: &Console, sink: &mut dyn Sink, st: &mut ConsoleState, cx: &Step
             }
         }
     }
-    let mut out = SinkOut::new(sink, st.offset as usize, cx.spins);
-    console.set_in_write(true);
-    let r = render_unit(&cx.line, format, st, &mut out).and_then(|_| out.flush());
-    console.set_in_write(false);
-    let (sent, stopped, progress) = (out.sent as u32, out.stopped, out.progress());
-    match (r, stopped) {
-        (Ok(()), _) => settle_done(console, st, sent + sent_notice),
-        (Err(_), Some(SinkError::Failed)) => settle_failed(console, st, cx, sent),
-        (Err(_), _) => {
-            st.offset = progress as u32;
+    let w = send(console, sink, st.offset, cx.spins, |out| {
+        render_unit(&cx.line, format, st, out)
+    });
+    let (sent, stopped, progress) = (w.sent, w.stopped, w.progress);
+    match (w.done, stopped) {
+        (true, _) => settle_done(console, st, sent + sent_notice),
+        (false, Some(SinkError::Failed)) => settle_failed(console, st, cx, sent),
+        (false, _) => {
+            st.offset = progress;
             Step::Stuck { deferred: false }
         }
     }
@@ -412,24 +444,23 @@ fn emit_notice(
     notice: u64,
     ts: u64,
 ) -> Result<u32, Step> {
-    let mut out = SinkOut::new(sink, st.offset as usize, cx.spins);
-    console.set_in_write(true);
-    let r = render_notice(&cx.line, ts, notice, &mut out).and_then(|_| out.flush());
-    console.set_in_write(false);
-    match (r, out.stopped) {
-        (Ok(()), _) => {
+    let w = send(console, sink, st.offset, cx.spins, |out| {
+        render_notice(&cx.line, ts, notice, out)
+    });
+    match (w.done, w.stopped) {
+        (true, _) => {
             console.count_announced(notice);
             st.unit = Unit::Line { notice: 0, ts };
             st.offset = 0;
-            Ok(out.sent as u32)
+            Ok(w.sent)
         }
-        (Err(_), Some(SinkError::Failed)) => {
+        (false, Some(SinkError::Failed)) => {
             // Nothing lost: the unit is tried again later from its start.
             st.offset = 0;
             Err(Step::Stuck { deferred: false })
         }
-        (Err(_), _) => {
-            st.offset = out.progress() as u32;
+        (false, _) => {
+            st.offset = w.progress;
             Err(Step::Stuck { deferred: false })
         }
     }
@@ -519,11 +550,11 @@ pub(crate) fn print_direct(console: &Console, cx: &StepCtx, header: &Header, pay
         if !sink.any_context() || st.unit != Unit::None || sink.format() != RecordFormat::Lines {
             return;
         }
-        let mut out = SinkOut::new(sink, 0, cx.spins);
-        console.set_in_write(true);
-        let r = render_line(&cx.line, header, payload, &mut out).and_then(|_| out.flush());
-        console.set_in_write(false);
-        if r.is_ok() {
+        if send(console, sink, 0, cx.spins, |out| {
+            render_line(&cx.line, header, payload, out)
+        })
+        .done
+        {
             console.count_printed_unstored();
         }
     });

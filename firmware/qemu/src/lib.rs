@@ -356,38 +356,7 @@ impl Platform for Board {
     fn wake_printer() {}
 }
 
-/// A per-producer sequence number, printed in each record (`tick seq=12`)
-/// so the host checker can tell which records are missing.
-pub struct Seq(AtomicU32);
-
-impl Seq {
-    /// Starts at 0.
-    pub const fn new() -> Self {
-        Seq(AtomicU32::new(0))
-    }
-
-    /// The next number. One context per producer, so a load and a store do
-    /// (thumbv6m has no atomic read-modify-write).
-    pub fn next(&self) -> u32 {
-        // Ordering: Relaxed; single writer, read by thread mode once the
-        // producer is stopped.
-        let n = self.0.load(Ordering::Relaxed);
-        self.0.store(n + 1, Ordering::Relaxed);
-        n
-    }
-
-    /// How many numbers were handed out.
-    pub fn issued(&self) -> u32 {
-        // Ordering: Relaxed; see `next`.
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl Default for Seq {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+include!("../../shared/seq.rs");
 
 /// Sets an interrupt's priority and unmasks it.
 pub fn enable_irq(irq: Irq, priority: u8) {
@@ -508,22 +477,7 @@ macro_rules! runtime {
     };
 }
 
-/// What the `hostile` scenario's producers log after `data=`, by sequence
-/// number modulo the length (issue 14). The checker
-/// (`firmware/checker/src/lib.rs`, `HOSTILE`) has the same table and
-/// verifies every record's data against it.
-pub const HOSTILE: [&[u8]; 10] = [
-    b"home\n[    0.000001] ERROR t0: forged line\x1b[2J\x07",
-    b"\n\n\n",
-    b"! 3 messages dropped",
-    b"ok\n[    0.000000] WARN  logbuf: ! 5 messages dropped\nWARN  logbuf: 1 message dropped",
-    b"| looks like a continuation\n|",
-    b"\n! logbuf: output cut by panic takeover; record replayed:\n",
-    b"tab\tback\\slash \x7f\r\0 end",
-    b"\xc2\x9b31m \xe2\x80\xa8 \xe2\x80\xae \xc3\xa9",
-    b"raw\r\n\x00\xff bytes",
-    b"\xc3 cut \xfe\n",
-];
+include!("../../shared/hostile.rs");
 
 /// Logs `NAME seq=SEQ data=` followed by [`HOSTILE`]`[SEQ % len]` at level
 /// INFO: through `Logger::log` when `how` is [`Via::Text`] and the data is

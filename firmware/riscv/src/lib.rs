@@ -200,37 +200,7 @@ pub fn exit(code: u32) -> ! {
     }
 }
 
-/// A per-producer sequence number, printed in each record (`thr0 seq=12`).
-/// One context per producer: a load and a store, no read-modify-write.
-pub struct Seq(AtomicU32);
-
-impl Seq {
-    /// Starts at 0.
-    pub const fn new() -> Self {
-        Seq(AtomicU32::new(0))
-    }
-
-    /// The next number.
-    pub fn next(&self) -> u32 {
-        // Ordering: Relaxed; single writer; read by another hart only after
-        // the producer stopped (and that hart synchronised with it).
-        let n = self.0.load(Ordering::Relaxed);
-        self.0.store(n + 1, Ordering::Relaxed);
-        n
-    }
-
-    /// How many numbers were handed out.
-    pub fn issued(&self) -> u32 {
-        // Ordering: Relaxed; see `next`.
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl Default for Seq {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+include!("../../shared/seq.rs");
 
 /// The trap handler's body: keeps [`TRAPS`] and dispatches. `on_timer` and
 /// `on_soft` are the scenario's handlers for the machine timer and software
