@@ -9,6 +9,7 @@
 //! | `summary NAME=N ...`             | producer NAME issued N sequence numbers in all |
 //! | `wcet backlog=B ... max_ticks=T max_irq_records=R budget=K` | a worst-case measurement |
 //! | `irqcost irq_prints=P ... store_max_ticks=S log_max_ticks=L` | interrupt call vs store-only (module `irqcost`) |
+//! | `storecost bytes=B stores=N insns_x100=I` | instructions per `Ring::write` (module `storecost`) |
 //! | `note KEY=VALUE ...`             | information for the reader (calibration) |
 //! | `panic at FILE:LINE: MESSAGE`    | the panic handler's record (level ERROR) |
 //!
@@ -53,7 +54,8 @@
 //! * worst-case measurements: the interrupt budget held and the longest
 //!   interrupt log call did not grow with the backlog; `--irq-ratio P=R`:
 //!   with a blocking console the interrupt call costs at most R times a
-//!   store-only one;
+//!   store-only one; `--store-insns B=MAX`: a `Ring::write` of a B-byte
+//!   record costs at most MAX instructions (`storecost` line);
 //! * `--warm-reset` (module `warm`): a capture of two boots, boot 1's
 //!   records printed again after the reset, marked `(previous boot)`.
 
@@ -84,6 +86,9 @@ pub struct Spec {
     pub warm_reset: bool,
     /// `KEY=VALUE` pairs some `note` line must carry (`busy=0`).
     pub require_notes: Vec<String>,
+    /// `(bytes, max)`: a `storecost` line for `bytes`-byte records must be
+    /// present, and on it a store may cost at most `max` instructions.
+    pub store_insns: Vec<(u64, f64)>,
 }
 
 /// The worst-case part of a [`Spec`].
@@ -138,6 +143,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Interrupt cost measurements (`irqcost` lines).
     pub irqcost: Vec<IrqCost>,
+    /// Store cost measurements (`storecost` lines).
+    pub storecost: Vec<StoreCost>,
     /// Lines printed again after a warm reset, marked `(previous boot)`.
     pub previous_boot: usize,
 }
@@ -408,6 +415,7 @@ enum Payload<'a> {
     Summary(Vec<(&'a str, u64)>),
     Wcet(Wcet),
     IrqCost(IrqCost),
+    StoreCost(StoreCost),
     Note(&'a str),
     Panic(&'a str),
 }
@@ -489,6 +497,7 @@ fn classify<'a>(line: &'a Rec<'_>) -> Result<Payload<'a>, String> {
         "summary" => Ok(Payload::Summary(nums()?)),
         "note" => Ok(Payload::Note(tail)),
         "irqcost" => irqcost::parse(&nums()?).map(Payload::IrqCost),
+        "storecost" => storecost::parse(&nums()?).map(Payload::StoreCost),
         "wcet" => {
             let kv: BTreeMap<&str, u64> = nums()?.into_iter().collect();
             let get = |k: &str| {
@@ -752,6 +761,7 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
             }
             Payload::Wcet(w) => report.wcet.push(w),
             Payload::IrqCost(c) => report.irqcost.push(c),
+            Payload::StoreCost(c) => report.storecost.push(c),
             Payload::Note(t) => report.notes.push(t.to_string()),
             Payload::Panic(p) => {
                 if panic_line.is_some() {
@@ -862,6 +872,7 @@ pub fn check(text: &str, spec: &Spec) -> Result<Report, Vec<Violation>> {
     }
 
     irqcost::check(&report.irqcost, &spec.irq_ratio, &mut err);
+    storecost::check(&report.storecost, &spec.store_insns, &mut err);
     for want in &spec.require_notes {
         if !report
             .notes
@@ -931,7 +942,8 @@ fn check_wcet(spec: &WcetSpec, got: &[Wcet], err: &mut impl FnMut(usize, String)
 /// Parses the command line (without the program name): `FILE` then
 /// `--require NAME@CTX`, `--panic TEXT`, `--replay`,
 /// `--wcet B1,B2,... --wcet-factor F`, `--newest NAME=K`,
-/// `--irq-ratio IRQ_PRINTS=RATIO`, `--warm-reset`, `--note KEY=VALUE`.
+/// `--irq-ratio IRQ_PRINTS=RATIO`, `--warm-reset`, `--note KEY=VALUE`,
+/// `--store-insns BYTES=MAX`.
 pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
     let mut spec = Spec::default();
     let mut file = None;
@@ -965,6 +977,14 @@ pub fn parse_args(args: &[String]) -> Result<(String, Spec), String> {
                     .and_then(|(p, r)| Some((p.parse().ok()?, r.parse().ok()?)))
                     .ok_or_else(|| format!("--irq-ratio takes IRQ_PRINTS=RATIO, not {v:?}"))?;
                 spec.irq_ratio.push(bound);
+            }
+            "--store-insns" => {
+                let v = value()?;
+                let bound = v
+                    .split_once('=')
+                    .and_then(|(b, m)| Some((b.parse().ok()?, m.parse().ok()?)))
+                    .ok_or_else(|| format!("--store-insns takes BYTES=MAX, not {v:?}"))?;
+                spec.store_insns.push(bound);
             }
             "--wcet" => {
                 let v = value()?;
@@ -1005,8 +1025,10 @@ fn errors_push(err: &mut impl FnMut(usize, String), v: Violation) {
 mod irqcost;
 mod newest;
 mod notices;
+mod storecost;
 mod warm;
 pub use irqcost::IrqCost;
+pub use storecost::StoreCost;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -169,6 +169,35 @@ fn irqcost_bound_is_enforced() {
     assert!(parse_args(&["c.txt".into(), "--irq-ratio".into(), "3".into()]).is_err());
 }
 
+#[test]
+fn storecost_bound_is_enforced() {
+    let spec = Spec {
+        store_insns: vec![(32, 100.0)],
+        ..Spec::default()
+    };
+    let line = |x100: u64| format!("storecost bytes=32 stores=1000 insns_x100={x100}");
+    let ok = synth(&[&line(9_950), "summary x=0"]);
+    let r = check(&ok, &spec).unwrap();
+    assert_eq!(r.storecost[0].insns_x100, 9_950);
+    let over = synth(&[&line(10_001), "summary x=0"]);
+    rejects(
+        &over,
+        &spec,
+        "a store took 100.01 instructions, allowed 100",
+    );
+    let bad = synth(&[&line(0), "summary x=0"]);
+    rejects(&bad, &spec, "no valid measurement");
+    rejects(
+        &synth(&["summary x=0"]),
+        &spec,
+        "no storecost line with bytes=32",
+    );
+    let (_, parsed) =
+        parse_args(&["c.txt".into(), "--store-insns".into(), "32=100".into()]).unwrap();
+    assert_eq!(parsed.store_insns, vec![(32, 100.0)]);
+    assert!(parse_args(&["c.txt".into(), "--store-insns".into(), "100".into()]).is_err());
+}
+
 const WARM_M3: &str = include_str!("../fixtures/warm-m3.txt");
 const WEDGE_M3: &str = include_str!("../fixtures/wedge-m3.txt");
 

@@ -1,0 +1,136 @@
+//! Instructions per `Ring::write` of a 32-byte record on the target (issue
+//! 10 item 4: at most 100 on Cortex-M3 at opt-level "s").
+//!
+//! A ring of the shape the other scenarios use (8 KiB of record words, 256
+//! slots) is filled to the steady state of a flight recorder (full: every
+//! store frees old records first), then [`STORES`] stores of one 32-byte
+//! record are timed with SysTick, and so is a loop of the same length that
+//! only hands the same arguments to an opaque call ([`empty_n`]). Under
+//! `-icount` one instruction is a fixed amount of virtual time, so the tick
+//! difference, scaled by a calibration loop of known length, is an exact,
+//! repeatable instruction count (the same at every run; within one tick
+//! over all the stores).
+//!
+//! Prints `storecost bytes=32 stores=N insns_x100=I` (I = instructions per
+//! store times 100) and a `note` line with the raw ticks; the checker's
+//! `--store-insns 32=MAX` bounds I / 100. The stores must really happen:
+//! the scenario reads the ring afterwards and requires the last record back.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m::peripheral::SYST;
+use cortex_m_rt::entry;
+use logbuf::console::Config;
+use logbuf::ring::{Read, RecordMeta, Ring};
+use logbuf::{Level, LevelFilter};
+use logbuf_qemu::{Log, Uart0};
+
+/// Prints the results: a small logger with one UART console.
+static LOG: Log<512, 32> = Log::new(Config::DEFAULT);
+/// The ring measured (8 KiB of record words, 256 slots).
+static RING: Ring<2048, 256> = Ring::new();
+
+/// The 32-byte record every measured store writes.
+const RECORD: &[u8; 32] = b"temp=-21.5C id=00042 status=ok!\n";
+/// Stores timed (enough that one tick of error is 1/1000 instruction).
+const STORES: u32 = 1000;
+/// Stores before the timed ones: the ring is full long before they end.
+const WARM_UP: u32 = 4 * 256;
+
+const SYST_MASK: u32 = 0x00FF_FFFF;
+
+/// Ticks from `earlier` to `later` of the down-counting 24-bit SysTick.
+fn elapsed(earlier: u32, later: u32) -> u32 {
+    earlier.wrapping_sub(later) & SYST_MASK
+}
+
+/// `n` stores of `payload` into [`RING`]; kept out of line so the timed
+/// code is exactly this loop.
+#[inline(never)]
+fn store_n(n: u32, payload: &[u8]) {
+    for _ in 0..n {
+        let r = RING.write(RecordMeta::new(Level::Info), black_box(payload));
+        black_box(r.is_ok());
+    }
+}
+
+/// The same loop without the store: its cost is subtracted.
+#[inline(never)]
+fn empty_n(n: u32, payload: &[u8]) {
+    for _ in 0..n {
+        black_box(black_box(payload).is_empty());
+    }
+}
+
+/// SysTick ticks `f` takes.
+fn ticks(f: impl FnOnce()) -> u32 {
+    let t0 = SYST::get_current();
+    f();
+    elapsed(t0, SYST::get_current())
+}
+
+/// Ticks of a register-only loop of exactly `2 * iterations` instructions.
+fn calibration_ticks(iterations: u32) -> u32 {
+    ticks(|| {
+        // SAFETY: a register-only loop of exactly two instructions per
+        // iteration; no memory, stack or flags contract.
+        unsafe {
+            core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) iterations => _,
+                options(nomem, nostack));
+        }
+    })
+}
+
+#[entry]
+fn main() -> ! {
+    let mut p = cortex_m::Peripherals::take().unwrap();
+    let uart = cortex_m::singleton!(: Uart0 = Uart0::take()).unwrap();
+    LOG.add_console(uart, LevelFilter::Trace).unwrap();
+    p.SYST.set_clock_source(SystClkSource::Core);
+    p.SYST.set_reload(SYST_MASK);
+    p.SYST.clear_current();
+    p.SYST.enable_counter();
+
+    const CALIB: u32 = 10_000;
+    let calib_ticks = calibration_ticks(CALIB);
+    store_n(WARM_UP, RECORD);
+    let store = ticks(|| store_n(STORES, RECORD));
+    let empty = ticks(|| empty_n(STORES, RECORD));
+    // Instructions = ticks * (2 CALIB / calib_ticks); per store, times 100.
+    let net = store.saturating_sub(empty) as u64;
+    let x100 = net * 2 * CALIB as u64 * 100 / (calib_ticks as u64 * STORES as u64);
+
+    let mut cursor = RING.newest();
+    cursor = RING.seek(cursor.seq().saturating_sub(1));
+    let mut buf = [0u8; 32];
+    let back = matches!(RING.read(&mut cursor, &mut buf), Read::Record(h) if h.len == 32)
+        && &buf == RECORD;
+    let lost = RING.lost().total();
+    LOG.log(
+        Level::Info,
+        format_args!(
+            "note calib_insns={} calib_ticks={} store_ticks={} empty_ticks={} last_record_back={} lost={}",
+            2 * CALIB,
+            calib_ticks,
+            store,
+            empty,
+            back as u32,
+            lost
+        ),
+    );
+    LOG.log(
+        Level::Info,
+        format_args!("storecost bytes=32 stores={} insns_x100={}", STORES, x100),
+    );
+    LOG.log(Level::Info, format_args!("summary none=0"));
+    logbuf_qemu::wait_drained(&LOG, 1_000_000);
+    logbuf_qemu::exit(0)
+}
+
+fn on_irq(irqn: i16) {
+    panic!("unexpected interrupt {}", irqn);
+}
+
+logbuf_qemu::runtime!(LOG, on_irq);
