@@ -17,6 +17,11 @@
 //!   extent pinned ([`PINS`] entries; none free: the write fails `Busy`,
 //!   the record stays overtaken at the tail); an empty ring with no room
 //!   left between the pins fails `Busy` too; drop-newest fails `Full`;
+//! * the same tail push frees the committed or abandoned records right
+//!   after it too (a batch): at most `FREE_BATCH` records, at most a
+//!   quarter of the slots (at least one), and every extent past the first
+//!   ending within a quarter of the words of the old tail; the first
+//!   record not so ends the batch;
 //! * a held grant whose record was overtaken fails its commit
 //!   (`Dropped::Overtaken`), marks its slot abandoned (if the slot was not
 //!   reused) and clears its pin; a forgotten grant's pin stays until the
@@ -36,8 +41,8 @@
 
 use super::{pattern, payload_len, Input, MAX_OPS};
 use logbuf::ring::{
-    Cursor, Dropped, Flags, Grant, LostCounts, Policy, Read, RecordMeta, Recovery, Ring, MAGIC,
-    MAX_ATTEMPTS, PINS,
+    Cursor, Dropped, Flags, Grant, LostCounts, Policy, Read, RecordMeta, Recovery, Ring,
+    FREE_BATCH, MAGIC, MAX_ATTEMPTS, PINS,
 };
 use logbuf::Level;
 use std::collections::VecDeque;
@@ -219,9 +224,22 @@ impl Model {
                 to: end,
             });
         }
+        let tp = self.tp;
         self.recs.pop_front();
         self.tail += 1;
         self.tp = end;
+        let most = (FREE_BATCH as u64).min(self.slots_n / 4).max(1);
+        let mut freed = 1;
+        while let Some(r) = self.recs.front() {
+            let finished = matches!(r.state, St::Committed | St::Abandoned);
+            if freed == most || !finished || r.end - tp > self.words / 4 {
+                break;
+            }
+            self.tp = r.end;
+            self.recs.pop_front();
+            self.tail += 1;
+            freed += 1;
+        }
         Ok(())
     }
     /// A held grant for `seq` commits (or is dropped) after `written` bytes.

@@ -84,13 +84,32 @@
 //!    [`Dropped::Overtaken`].
 //!
 //! Freeing the oldest record `ts` (the tail push):
-//! * `COMMITTED` or `ABANDONED`: CAS `tail` to `(ts + 1, end)` (P2).
+//! * `COMMITTED` or `ABANDONED`: CAS `tail` to `(ts + k, end)` (P2), `k`
+//!   the batch below.
 //! * `RESERVED`: overtake it (O1), then as below.
 //! * `OVERTAKEN`: pin `[tp, end)` (claim a free pin word, O2), confirm with
 //!   an RMW on the slot that the writer has not finished meanwhile (O3; if it
 //!   has, drop the pin again), then CAS `tail` (P2). No free pin word: the
 //!   reservation fails, counted as [`Dropped::Busy`] (more than
 //!   [`PINS`] writers stalled at once with their records lapped).
+//!
+//!
+//! **Batch freeing.** One tail push frees record `ts` and, with the same
+//! tail CAS, the records right after it that are finished as they stand
+//! (slot `COMMITTED` or `ABANDONED` of their own lap): at most
+//! [`FREE_BATCH`] records and a quarter of the slots in all, and only while
+//! their extents end within a quarter of the words of the old tail; the
+//! first record not so (still reserved, overtaken, not claimed, or too far)
+//! ends the batch. So a full ring makes room once every few stores instead
+//! of on every store, and no record is overtaken that a writer did not
+//! need. A finished slot stays so until the tail passes it (only a claim
+//! of its next lap changes it, and that needs the tail past it), so the
+//! CAS frees exactly the records looked at, or fails because someone else
+//! moved the tail. The slots are loaded relaxed and followed by one
+//! Acquire fence (P1 for all of them). Records freed early are what a
+//! flight recorder loses anyway, a few stores sooner: readers report them
+//! missed, exactly, as any overwritten record; they are not writers'
+//! losses ([`LostCounts`] does not count them).
 //!
 //! Every loop retries only after another context made progress and is
 //! capped at [`MAX_ATTEMPTS`] tries ([`Dropped::Contention`]), so every call
@@ -122,7 +141,7 @@
 //! | C1    | commit CAS `RESERVED -> COMMITTED` (Release) | R1, P1 |
 //! | C2    | late writer: CAS `OVERTAKEN -> ABANDONED` (AcqRel) after its last store | P1, O3 |
 //! | C3    | late writer: clears its pin words (Release) | K1 |
-//! | P1    | pusher: slot load (Acquire) before reading the trailer | C1, C2 |
+//! | P1    | pusher: slot load (Acquire) before reading the trailer; for the rest of a batch, relaxed slot loads then one `fence(Acquire)` | C1, C2 |
 //! | O1    | pusher: overtake CAS `RESERVED -> OVERTAKEN` (AcqRel) | C1 (exactly one of the two wins) |
 //! | O2    | pusher: pin word CAS `0 -> (tp, end)` (AcqRel) | K1, C3 |
 //! | O3    | pusher: slot RMW after pinning (AcqRel)     | C2 (either the late writer sees our pin, or we see it finished) |
@@ -228,6 +247,12 @@ pub const MAX_ATTEMPTS: u32 = 64;
 /// ring refuse reservations that need its words ([`Dropped::Busy`]) until
 /// one of them resumes.
 pub const PINS: usize = 4;
+
+/// How many records one tail push frees at most (see the module's *Batch
+/// freeing*): a full ring then runs the *make room* step once every few
+/// stores instead of on every store. Capped at a quarter of the slots and
+/// of the words, so a small ring still keeps most of its records.
+pub const FREE_BATCH: u32 = 8;
 
 /// Why a record was dropped: never stored, or lost by its writer. Every case
 /// is counted in [`LostCounts`] and announced by every console.

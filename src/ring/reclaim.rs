@@ -4,8 +4,8 @@
 //! The protocol and its ordering pairs (P1, P2, O1–O3, K1, C2, C3) are
 //! described in the [ring module documentation](super).
 
-use super::{Dropped, Ring, SlotWord, ABANDONED, COMMITTED, OVERTAKEN, PINS, RESERVED};
-use crate::sync::Ordering;
+use super::{Dropped, Ring, SlotWord, ABANDONED, COMMITTED, FREE_BATCH, OVERTAKEN, PINS, RESERVED};
+use crate::sync::{fence, Ordering};
 
 /// What the tail push found at the oldest record.
 enum Oldest {
@@ -28,10 +28,30 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         WORDS as u32 - 1
     };
 
-    /// Frees the record at `tail` (or finds that someone else did) and
-    /// returns the tail as it is now. `Err(Busy)` when the only way to make
-    /// room would need a pin word and none is free, or the ring holds
-    /// nothing left to free.
+    /// Most records one tail push frees: [`FREE_BATCH`], but at most a
+    /// quarter of the slots (at least the one record the push is for).
+    const BATCH_RECORDS: u32 = {
+        let quarter = (SLOTS / 4) as u32;
+        let n = if quarter < FREE_BATCH {
+            quarter
+        } else {
+            FREE_BATCH
+        };
+        if n == 0 {
+            1
+        } else {
+            n
+        }
+    };
+    /// Most words one tail push frees beyond its first record: a quarter
+    /// of the ring.
+    const BATCH_WORDS: u32 = (WORDS / 4) as u32;
+
+    /// Frees the record at `tail` (or finds that someone else did), and with
+    /// it the finished records right after it (the batch, see
+    /// [`Ring::batch_end`]); returns the tail as it is now. `Err(Busy)` when
+    /// the only way to make room would need a pin word and none is free, or
+    /// the ring holds nothing left to free.
     pub(super) fn push_tail(&self, tail: u32) -> Result<u32, Dropped> {
         let (ts, tp) = Self::unpack(tail);
         let end = match self.oldest_state(ts) {
@@ -46,10 +66,11 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 end
             }
         };
-        let next = Self::pack(ts.wrapping_add(1), end);
-        // Ordering: P2 AcqRel; Release publishes "record ts freed" (and any
-        // pin made for it) to writers (W1) and readers (R3); Acquire (also
-        // on failure) makes the tail we return as good as a W1 load.
+        let (freed, end) = self.batch_end(ts, tp, end);
+        let next = Self::pack(ts.wrapping_add(freed), end);
+        // Ordering: P2 AcqRel; Release publishes "records ts.. freed" (and
+        // any pin made for ts) to writers (W1) and readers (R3); Acquire
+        // (also on failure) makes the tail we return as good as a W1 load.
         // Failure means someone else pushed: fine.
         match self
             .tail
@@ -58,6 +79,43 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             Ok(_) => Ok(next),
             Err(now) => Ok(now),
         }
+    }
+
+    /// How many records, from `ts` on, this tail push frees, and where the
+    /// last one's extent ends: record `ts` (extent ending at `end`), then
+    /// each next record that is finished as it stands (committed or
+    /// abandoned, of its own lap), while the batch holds at most
+    /// `BATCH_RECORDS` records and its extents past the first end within
+    /// `BATCH_WORDS` of `tp`. A record still reserved or overtaken ends the
+    /// batch: only the record a writer needs is ever overtaken.
+    ///
+    /// A slot that says finished stays so until the tail passes it (only a
+    /// claim of its next lap changes it, and that needs the tail past it),
+    /// so the one tail CAS after this frees exactly these records or fails.
+    #[inline]
+    fn batch_end(&self, ts: u32, tp: u32, first_end: u32) -> (u32, u32) {
+        let mut freed = 1;
+        let mut end = first_end;
+        while freed < Self::BATCH_RECORDS {
+            let s = ts.wrapping_add(freed);
+            // Ordering: Relaxed; made P1 (Acquire) by the fence below.
+            let w = Self::slot_unpack(self.slot_load(s, Ordering::Relaxed));
+            let finished = w.state == COMMITTED || w.state == ABANDONED;
+            let own_lap = w.lap & Self::KNOWN_LAP_MASK == Self::known_lap(s);
+            let within = w.end.wrapping_sub(tp) & Self::POS_MASK <= Self::BATCH_WORDS;
+            if !(finished && own_lap && within) {
+                break;
+            }
+            end = w.end;
+            freed += 1;
+        }
+        if freed > 1 {
+            // Ordering: P1 Acquire fence for the slot loads above; pairs with
+            // C1/C2 of each record freed, so its writer's stores happen
+            // before the words are reused (through P2 and W1).
+            fence(Ordering::Acquire);
+        }
+        (freed, end)
     }
 
     /// The tail, as a writer loads it (W1).

@@ -81,13 +81,86 @@ fn overwrite_reports_exact_missed_count_and_keeps_newest() {
     let mut c = Cursor::new();
     let (recs, missed) = read_all(&ring, &mut c);
     assert_eq!(missed + recs.len() as u64, 100);
-    assert_eq!(recs.len(), 12);
+    // Full after 12 records; from then on each tail push frees a batch of
+    // 3 (a quarter of the words, 16, holds three 5-word extents), so the
+    // ring holds 10, 11, 12, 10, ... records after writes 13, 14, 15, 16,
+    // ...: after write 100 (88 = 29 * 3 + 1 writes past full), 10.
+    assert_eq!(recs.len(), 10);
     for (k, (h, p)) in recs.iter().enumerate() {
-        let i = 100 - 12 + k as u32;
+        let i = 100 - 10 + k as u32;
         assert_eq!(h.seq, i as u64);
         assert_eq!(p, &i.to_le_bytes().repeat(2));
     }
     assert_eq!(ring.lost().total(), 0);
+}
+
+/// `Ring<64, 16>` full of 5-word records (12 of them).
+fn full_ring_of_five_word_records() -> Ring<64, 16> {
+    let ring: Ring<64, 16> = Ring::new();
+    for i in 0u32..12 {
+        ring.write(meta(i as u64), &i.to_le_bytes().repeat(2))
+            .unwrap();
+    }
+    assert_eq!(ring.oldest().seq(), 0, "12 records fit");
+    ring
+}
+
+#[test]
+fn full_ring_frees_a_batch_and_readers_count_it_exactly() {
+    let ring = full_ring_of_five_word_records();
+    ring.write(meta(12), &12u32.to_le_bytes().repeat(2))
+        .unwrap();
+    // One push freed record 0 (the room needed) and records 1 and 2 with
+    // it: their extents end within a quarter of the ring (16 words) of the
+    // old tail; record 3's would end at 20.
+    assert_eq!(ring.oldest().seq(), 3);
+    let mut c = Cursor::new();
+    let mut buf = [0u8; 8];
+    assert_eq!(ring.read(&mut c, &mut buf), Read::Missed(3));
+    let (recs, missed) = read_all(&ring, &mut c);
+    assert_eq!(missed, 0);
+    let seqs: Vec<u64> = recs.iter().map(|(h, _)| h.seq).collect();
+    assert_eq!(seqs, (3..13).collect::<Vec<u64>>());
+    // Freeing is not a writer's loss: nothing counted as lost.
+    assert_eq!(ring.lost(), LostCounts::default());
+    // The next two stores fit without freeing anything.
+    for i in 13u32..15 {
+        ring.write(meta(i as u64), &i.to_le_bytes().repeat(2))
+            .unwrap();
+    }
+    assert_eq!(ring.oldest().seq(), 3);
+}
+
+#[test]
+fn a_batch_never_overtakes_a_record_it_does_not_need() {
+    let ring: Ring<64, 16> = Ring::new();
+    ring.write(meta(0), &[0; 8]).unwrap();
+    let held = ring.reserve(8, meta(1)).unwrap();
+    for i in 2u32..12 {
+        ring.write(meta(i as u64), &[i as u8; 8]).unwrap();
+    }
+    ring.write(meta(12), &[12; 8]).unwrap();
+    // Freeing record 0 made room; record 1 is still being written, so the
+    // batch ends there: not overtaken, its grant commits.
+    assert_eq!(ring.oldest().seq(), 1);
+    assert_eq!(ring.lost().overtaken, 0);
+    assert_eq!(held.commit(), Ok(1));
+}
+
+#[test]
+fn a_batch_frees_at_most_a_quarter_of_the_words() {
+    let ring: Ring<64, 16> = Ring::new();
+    // 9-word records (24 payload bytes): 7 fit (63 words).
+    for i in 0u8..7 {
+        ring.write(meta(i as u64), &[i; 24]).unwrap();
+    }
+    assert_eq!(ring.oldest().seq(), 0);
+    ring.write(meta(7), &[7; 24]).unwrap();
+    // Record 1's extent would end 18 words past the tail (> 16): only the
+    // record needed is freed.
+    assert_eq!(ring.oldest().seq(), 1);
+    let mut c = Cursor::new();
+    assert_eq!(ring.read(&mut c, &mut []), Read::Missed(1));
 }
 
 #[test]
