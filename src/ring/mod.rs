@@ -69,6 +69,12 @@
 //!
 //! # Writers (any context, never wait: I1)
 //!
+//! The first try is straight-line (`claim`): one snapshot, one test that
+//! the slot at the head is free, a slot and the words are free before the
+//! tail and no pin is live (`fits_at_head`), one claim. Anything else —
+//! making room, helping, pins, a lost race — goes to the loop below
+//! (`claim_slow`), which starts again from a new snapshot.
+//!
 //! 1. Load `head` (H1), `tail` (W1) and slot `hs`. Slot already claimed for
 //!    this lap: help the head forward, retry (checked first: a tail push
 //!    may have freed that claimed record already, so the tail can be ahead
@@ -676,30 +682,68 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             (payload, meta)
         };
         let len = payload.len() as u32;
-        let c = self.claim(HEADER_WORDS + payload_words(len))?;
-        let mut at = c.end.wrapping_sub(HEADER_WORDS + payload_words(len));
-        let mut chunks = payload.chunks_exact(4);
-        for w in &mut chunks {
-            // Ordering: Relaxed; published by C1, ordered after W2.
-            self.word(at).store(
-                u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
-                Ordering::Relaxed,
-            );
-            at = at.wrapping_add(1);
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 4];
-            last[..rest.len()].copy_from_slice(rest);
-            // Ordering: Relaxed; as above.
-            self.word(at)
-                .store(u32::from_le_bytes(last), Ordering::Relaxed);
-        }
+        let need = HEADER_WORDS + payload_words(len);
+        let c = self.claim(need)?;
+        self.store_payload(c.end.wrapping_sub(need), payload);
         self.commit(
             &c,
             record::pack_meta(len as u16, meta.level, meta.flags, meta.context),
             meta.timestamp,
         )
+    }
+
+    /// Stores `payload` into the words from position `at` on (relaxed
+    /// stores, published by the commit C1 and ordered after W2): as one
+    /// run of words when they do not wrap around the end of the data
+    /// array (the usual case), else word by word.
+    #[inline]
+    fn store_payload(&self, at: u32, payload: &[u8]) {
+        let first = at as usize & (WORDS - 1);
+        let mut chunks = payload.chunks_exact(4);
+        let rest = chunks.remainder();
+        let whole = payload.len() / 4;
+        let mut next = at.wrapping_add(whole as u32);
+        match self.data.get(first..first + whole) {
+            Some(run) => {
+                // Four words per round (fewer loop steps), then the rest.
+                let mut quads = payload[..whole * 4].chunks_exact(16);
+                let mut words = run.chunks_exact(4);
+                for (dst, src) in (&mut words).zip(&mut quads) {
+                    let (Ok(dst), Ok(src)) =
+                        (<&[AtomicU32; 4]>::try_from(dst), <&[u8; 16]>::try_from(src))
+                    else {
+                        continue; // never: both chunks are exact
+                    };
+                    store_quad(dst, src);
+                }
+                let tail = quads.remainder().chunks_exact(4);
+                for (word, w) in words.remainder().iter().zip(tail) {
+                    // Ordering: Relaxed; as above.
+                    word.store(
+                        u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+                        Ordering::Relaxed,
+                    );
+                }
+            }
+            None => {
+                next = at;
+                for w in &mut chunks {
+                    // Ordering: Relaxed; as above.
+                    self.word(next).store(
+                        u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+                        Ordering::Relaxed,
+                    );
+                    next = next.wrapping_add(1);
+                }
+            }
+        }
+        if !rest.is_empty() {
+            let mut last = [0u8; 4];
+            last[..rest.len()].copy_from_slice(rest);
+            // Ordering: Relaxed; as above.
+            self.word(next)
+                .store(u32::from_le_bytes(last), Ordering::Relaxed);
+        }
     }
 
     /// Stores the trailer and publishes claimed record `c` (C1); if it was
@@ -762,38 +806,84 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     }
 
     /// Claims slot and words for a record of `need` words (steps 1 and 2
-    /// of the writer protocol).
-    #[inline]
+    /// of the writer protocol). The first try is straight-line: one
+    /// snapshot, one test ([`Ring::fits_at_head`]), one claim; everything
+    /// else (making room, helping the head, pins, retries) is
+    /// [`Ring::claim_slow`].
+    #[inline(always)]
     fn claim(&self, need: u32) -> Result<Claim, Dropped> {
+        let (head, slot, tail) = self.snapshot();
+        if let Some(end) = self.fits_at_head(head, tail, slot, need) {
+            if let Some(c) = self.try_claim(head, slot, end) {
+                return Ok(c);
+            }
+        }
+        self.claim_slow(need)
+    }
+
+    /// `place`'s common case in one test: the slot at the head is free
+    /// (previous lap), a slot and `need` words are free before the tail,
+    /// and no pin is live; then the extent end. `None` for every other
+    /// case (including snapshots read at different moments, whose
+    /// differences wrap to huge numbers): [`Ring::place`] decides those.
+    #[inline(always)]
+    fn fits_at_head(&self, head: u32, tail: u32, slot: u32, need: u32) -> Option<u32> {
+        let (hs, hp) = Self::unpack(head);
+        let (ts, tp) = Self::unpack(tail);
+        let slot_lap = Self::slot_unpack(slot).lap;
+        let free_slot = slot_lap.wrapping_add(1) & Self::KNOWN_LAP_MASK == Self::known_lap(hs);
+        let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
+        let used_words = hp.wrapping_sub(tp) & Self::POS_MASK;
+        // Ordering: K0 Acquire, as in `skip_pins`: no pin live, none to skip.
+        let fits = free_slot
+            && used_slots < SLOTS as u32
+            && used_words + need <= WORDS as u32
+            && self.pins_live.load(Ordering::Acquire) == 0;
+        fits.then_some(hp.wrapping_add(need) & Self::POS_MASK)
+    }
+
+    /// Step 2 of the writer protocol for a place found free: the claim CAS
+    /// on slot `hs` (S1), the head moved past it (H2), the W2 fence.
+    /// `None` if another writer claimed the slot first.
+    #[inline(always)]
+    fn try_claim(&self, head: u32, slot: u32, end: u32) -> Option<Claim> {
+        let (hs, hp) = Self::unpack(head);
+        let lap = Self::slot_unpack(slot).lap.wrapping_add(1) & Self::LAP_MASK;
+        let claimed = SlotWord {
+            state: RESERVED,
+            lap,
+            end,
+        };
+        // Ordering: S1 AcqRel; Acquire pairs with C1/C2 of the slot's
+        // previous occupant, Release publishes our extent end to helpers,
+        // pushers and readers.
+        self.slot_cas(hs, slot, Self::slot_pack(claimed), Ordering::AcqRel)
+            .ok()?;
+        self.advance_head(head, end);
+        // Ordering: W2 Release fence; pairs with a reader's R2: a reader
+        // that sees any word we store after it also sees the tail move
+        // that freed these words.
+        fence(Ordering::Release);
+        Some(Claim {
+            index: hs,
+            lap,
+            from: hp,
+            end,
+        })
+    }
+
+    /// The writer protocol's loop, for when the first try of
+    /// [`Ring::claim`] did not claim: frees old records (a batch, see
+    /// [`Ring::push_tail`]), helps the head, retries; at most
+    /// [`MAX_ATTEMPTS`] rounds, from a new snapshot.
+    #[inline(never)]
+    fn claim_slow(&self, need: u32) -> Result<Claim, Dropped> {
         let (mut head, mut slot, mut tail) = self.snapshot();
         for _ in 0..MAX_ATTEMPTS {
             match self.place(head, tail, slot, need) {
                 Place::At { end } => {
-                    let (hs, hp) = Self::unpack(head);
-                    let lap = Self::slot_unpack(slot).lap.wrapping_add(1) & Self::LAP_MASK;
-                    let claimed = SlotWord {
-                        state: RESERVED,
-                        lap,
-                        end,
-                    };
-                    // Ordering: S1 AcqRel; Acquire pairs with C1/C2 of the
-                    // slot's previous occupant, Release publishes our extent
-                    // end to helpers, pushers and readers.
-                    if self
-                        .slot_cas(hs, slot, Self::slot_pack(claimed), Ordering::AcqRel)
-                        .is_ok()
-                    {
-                        self.advance_head(head, end);
-                        // Ordering: W2 Release fence; pairs with a reader's
-                        // R2: a reader that sees any word we store below
-                        // also sees the tail move that freed these words.
-                        fence(Ordering::Release);
-                        return Ok(Claim {
-                            index: hs,
-                            lap,
-                            from: hp,
-                            end,
-                        });
+                    if let Some(c) = self.try_claim(head, slot, end) {
+                        return Ok(c);
                     }
                 }
                 Place::Help { end } => self.advance_head(head, end),
@@ -818,7 +908,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     }
 
     /// A writer's view: head (H1), the slot at the head, tail (W1).
-    #[inline]
+    #[inline(always)]
     fn snapshot(&self) -> (u32, u32, u32) {
         // Ordering: H1 Acquire; pairs with H2 so the slot load below sees
         // at least the claim of hs - 1 that moved the head here.
@@ -1122,6 +1212,21 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         }
         c
     }
+}
+
+/// Stores 16 payload bytes into 4 words, spelt out (no loop to keep at
+/// opt-level "s"). Relaxed: published by C1, ordered after W2.
+#[inline(always)]
+fn store_quad(dst: &[AtomicU32; 4], src: &[u8; 16]) {
+    let word = |k: usize| u32::from_le_bytes([src[k], src[k + 1], src[k + 2], src[k + 3]]);
+    // Ordering: Relaxed; published by C1, ordered after W2.
+    dst[0].store(word(0), Ordering::Relaxed);
+    // Ordering: Relaxed; as above.
+    dst[1].store(word(4), Ordering::Relaxed);
+    // Ordering: Relaxed; as above.
+    dst[2].store(word(8), Ordering::Relaxed);
+    // Ordering: Relaxed; as above.
+    dst[3].store(word(12), Ordering::Relaxed);
 }
 
 /// A reader's verdict on one slot.
