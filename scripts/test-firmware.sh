@@ -128,7 +128,7 @@ echo "broken-irq-blocking: rejected by the checker, as it must be"
 # so that a regression fails.
 step "QEMU runs: store cost, M3"
 run m3-storecost lm3s6965evb cortex-m3 6 0 &&
-    $CHECK "$CAP" --store-insns 32=300 --note last_record_back=1 --note lost=0
+    $CHECK "$CAP" --store-insns 32=225 --note last_record_back=1 --note lost=0
 
 step "QEMU runs: panic, wcet"
 run m3-panic lm3s6965evb cortex-m3 6 101 && $CHECK "$CAP" "${PANIC[@]}"
