@@ -17,7 +17,7 @@
 //! use logbuf::ring::{Ring, RecordMeta, Cursor, Read};
 //! use logbuf::Level;
 //!
-//! static RING: Ring<1024, 64> = Ring::new();
+//! static RING: Ring<4096, 64> = Ring::new();
 //! RING.write(RecordMeta::new(Level::Info), b"hello").unwrap();
 //! let mut buf = [0u8; 32];
 //! assert!(matches!(RING.read(&mut Cursor::new(), &mut buf), Read::Record(_)));

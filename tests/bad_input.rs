@@ -5,7 +5,7 @@
 use logbuf::ring::{Flags, Read, RecordMeta, Ring};
 use logbuf::Level;
 
-type R = Ring<64, 8>;
+type R = Ring<256, 8>;
 /// Index of the first slot word in a ring image (after the 9 index and
 /// counter words, the pin words and the pin count).
 const SLOT0: usize = 10 + logbuf::ring::PINS;
@@ -130,7 +130,7 @@ use std::sync::Arc;
 /// line open and start the next record `offset` bytes in.)
 #[test]
 fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
-    let log: &'static Logger<Board<40>, 1024, 32, 1> = leak(Config::DEFAULT);
+    let log: &'static Logger<Board<40>, 4096, 32, 1> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let cap = console(log);
     cap.set_chunk(8);
@@ -159,13 +159,13 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
     assert_eq!((st.printed, st.filtered), (2, 0));
 }
 
-type Log<const ID: usize> = Logger<Board<ID>, 1024, 64, 2>;
+type Log<const ID: usize> = Logger<Board<ID>, 4096, 64, 2>;
 
 /// A logger of any shape that lives for the test (consoles need `'static`).
 fn leak<P: Platform, const W: usize, const S: usize, const C: usize>(
     config: Config,
 ) -> &'static Logger<P, W, S, C> {
-    Box::leak(Box::new(Logger::new(config)))
+    Box::leak(Box::new(Logger::with_config(config)))
 }
 
 /// A capture console on `log`, registered at Trace.
@@ -191,10 +191,10 @@ fn indexes(lines: &[String]) -> Vec<u64> {
 /// with the rest counted in the line; nothing else is affected.
 #[test]
 fn records_larger_than_the_ring_are_cut_flagged_and_printed_as_such() {
-    let log: &'static Logger<Board<41>, 256, 16, 1> = leak(Config::DEFAULT);
+    let log: &'static Logger<Board<41>, 1024, 16, 1> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let cap = console(log);
-    let max = Ring::<256, 16>::MAX_PAYLOAD;
+    let max = Ring::<1024, 16>::MAX_PAYLOAD;
     let huge = "x".repeat(100_000);
     assert!(log.log(Level::Info, format_args!("{huge}")));
     // Stored: the whole ring's worth, flagged.
@@ -273,7 +273,7 @@ fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
 /// notice announces every loss and the books balance.
 #[test]
 fn sink_that_always_fails_costs_counted_records_never_a_hang() {
-    let log: &'static Logger<Board<43>, 512, 16, 2> = leak(Config::DEFAULT);
+    let log: &'static Logger<Board<43>, 2048, 16, 2> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let bad = console(log);
     let good = console(log);
@@ -325,7 +325,7 @@ fn flushes_never_hang_on_a_sink_that_never_takes_bytes() {
             true
         }
     }
-    let log: &'static Logger<Board<44>, 1024, 64, 3> = leak(Config {
+    let log: &'static Logger<Board<44>, 4096, 64, 3> = leak(Config {
         panic_spins: 50,
         ..Config::DEFAULT
     });
@@ -578,7 +578,7 @@ fn too_many_consoles_is_an_error_not_a_loss() {
     assert_eq!(indexes(&a.lines()), vec![0]);
     assert!(extra.bytes().is_empty());
 
-    let none: &'static Logger<Board<50>, 256, 8, 0> = leak(Config::DEFAULT);
+    let none: &'static Logger<Board<50>, 1024, 8, 0> = leak(Config::DEFAULT);
     assert_eq!(
         none.add_console(extra.leak_sink(), LevelFilter::Trace),
         Err(AddConsoleError::Full)

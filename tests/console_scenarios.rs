@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::time::Duration;
 
-type Log<const ID: usize> = Logger<Board<ID>, 4096, 256, 2>;
+type Log<const ID: usize> = Logger<Board<ID>, 16384, 256, 2>;
 
 fn leak<const ID: usize>(config: Config) -> &'static Log<ID> {
-    Box::leak(Box::new(Logger::new(config)))
+    Box::leak(Box::new(Logger::with_config(config)))
 }
 
 /// A gate a sink hook parks on, once armed.
@@ -525,8 +525,7 @@ fn panic_takes_over_mid_record_and_replays_the_cut_record() {
 /// lost ("N messages dropped", same count as it missed) and goes on.
 #[test]
 fn blocked_console_does_not_stall_others_and_announces_its_losses() {
-    let log: &'static Logger<Board<14>, 1024, 64, 2> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<14>, 4096, 64, 2> = Box::leak(Box::new(Logger::new()));
     let slow = Capture::new();
     let fast = Capture::new();
     slow.set_block_always(true);
@@ -569,8 +568,7 @@ fn blocked_console_does_not_stall_others_and_announces_its_losses() {
 /// them once it works again; a level filter on one console only affects it.
 #[test]
 fn failing_sink_and_console_filters_keep_counts_balanced() {
-    let log: &'static Logger<Board<15>, 1024, 64, 2> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<15>, 4096, 64, 2> = Box::leak(Box::new(Logger::new()));
     let flaky = Capture::new();
     let errors_only = Capture::new();
     log.add_console(flaky.leak_sink(), LevelFilter::Trace)
@@ -610,9 +608,9 @@ fn failing_sink_and_console_filters_keep_counts_balanced() {
 /// laps the ring, until their pinned words fill it and the ring refuses a
 /// record. Returns the held grants, the records stored and tried.
 fn pin_until_refused(
-    ring: &'static logbuf::ring::Ring<16, 4>,
+    ring: &'static logbuf::ring::Ring<64, 4>,
     mut log: impl FnMut(u32) -> bool,
-) -> (Vec<logbuf::ring::Grant<'static, 16, 4>>, u32, u32) {
+) -> (Vec<logbuf::ring::Grant<'static, 64, 4>>, u32, u32) {
     let (mut grants, mut stored, mut tried) = (Vec::new(), 0, 0);
     while ring.lost().unstored() == 0 {
         assert!(grants.len() < 16, "pins never filled the ring");
@@ -633,8 +631,7 @@ fn pin_until_refused(
 /// open while the ring laps it.
 #[test]
 fn records_the_ring_could_not_store_are_announced() {
-    let log: &'static Logger<Board<16>, 16, 4, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<16>, 64, 4, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -795,8 +792,7 @@ fn sink_panicking_during_panic_flush_is_given_up_others_flush() {
 /// at those moments (the QEMU "unplug" firmware scenario once glued lines).
 #[test]
 fn record_under_way_is_finished_even_if_the_ring_overwrites_it() {
-    let log: &'static Logger<Board<23>, 64, 8, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<23>, 256, 8, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -845,8 +841,7 @@ fn record_under_way_is_finished_even_if_the_ring_overwrites_it() {
 /// stalled record is counted lost, never torn; the newest record is there.
 #[test]
 fn stalled_thread_call_costs_only_its_own_record() {
-    let log: &'static Logger<Board<60>, 512, 32, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<60>, 2048, 32, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -891,8 +886,8 @@ fn stalled_thread_call_costs_only_its_own_record() {
 /// (on one core it never resumes) and prints everything after it.
 #[test]
 fn panic_flush_prints_past_a_writer_cut_mid_record() {
-    let log: &'static Logger<Board<61>, 1024, 64, 1> =
-        Box::leak(Box::new(Logger::new(Config::PRINTER_ONLY)));
+    let log: &'static Logger<Board<61>, 4096, 64, 1> =
+        Box::leak(Box::new(Logger::with_config(Config::PRINTER_ONLY)));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -924,8 +919,7 @@ fn panic_flush_prints_past_a_writer_cut_mid_record() {
 /// marked, and counted as a writer-side drop.
 #[test]
 fn panic_message_gets_out_even_if_the_ring_refuses_it() {
-    let log: &'static Logger<Board<62>, 16, 4, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<62>, 64, 4, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -957,15 +951,18 @@ fn panic_message_gets_out_even_if_the_ring_refuses_it() {
 /// fast console itself: its lag stays 0 after every call. (Served by the
 /// shared loop instead, the stuck printer would hold the consoles and the
 /// fast console would get nothing until the write ended.)
+/// Set by the slow console's sink once its printer is inside it.
+static SLOW_ENTERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 #[test]
 fn dedicated_slow_console_does_not_pace_a_fast_one() {
-    let log: &'static Logger<Board<63>, 4096, 256, 2> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<63>, 16384, 256, 2> = Box::leak(Box::new(Logger::new()));
     let (slow, gate) = {
         let cap = Capture::new();
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let g = gate.clone();
         cap.set_hook(move |_| {
+            SLOW_ENTERED.store(true, std::sync::atomic::Ordering::SeqCst);
             let (m, cv) = &*g;
             let mut open = m.lock().unwrap();
             while !*open {
@@ -987,11 +984,14 @@ fn dedicated_slow_console_does_not_pace_a_fast_one() {
         set_caller(Caller::thread(1, 9));
         while log.console_printer(s) != PrinterStatus::Idle {}
     });
-    // Wait until the slow printer is inside its sink.
-    must_finish(
-        10,
-        move || while log.console_printer(s) != PrinterStatus::Busy {},
-    );
+    // Wait until the slow printer is inside its sink. (Only watch: a call
+    // of `console_printer` here could itself become the printer and block.)
+    must_finish(10, move || {
+        while !SLOW_ENTERED.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+    });
+    assert_eq!(log.console_printer(s), PrinterStatus::Busy);
     for i in 1..100 {
         log.log(Level::Info, format_args!("next p1 n={i}"));
         let st = log.console_stats(f).unwrap();

@@ -16,7 +16,8 @@ use std::time::Duration;
 const PER_PRODUCER: u64 = 20_000;
 
 fn run<const ID: usize>(config: Config) {
-    let log: &'static Logger<Board<ID>, 2048, 128, 2> = Box::leak(Box::new(Logger::new(config)));
+    let log: &'static Logger<Board<ID>, 8192, 128, 2> =
+        Box::leak(Box::new(Logger::with_config(config)));
     let fast = Capture::new();
     let slow = Capture::new();
     // The slow console takes 3 bytes per call and spins a little each call.

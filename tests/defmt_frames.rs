@@ -11,12 +11,12 @@ mod fe_support;
 
 use defmt_decoder::{StringEntry, Table, TableEntry, Tag};
 use fe_support::{as_caller, Board};
-use logbuf::console::{Caller, Config, Logger};
+use logbuf::console::{Caller, Logger};
 use logbuf::frontends::defmt::FramePool;
 use logbuf::sinks::{Capture, RecordFormat};
 use logbuf::{Level, LevelFilter};
 
-static LOG: Logger<Board, 1024, 64, 2> = Logger::new(Config::DEFAULT);
+static LOG: Logger<Board, 4096, 64, 2> = Logger::new();
 static POOL: FramePool<4, 128> = FramePool::new();
 logbuf::defmt_global_logger!(LOG, POOL);
 

@@ -10,7 +10,7 @@
 mod fe_support;
 
 use fe_support::{as_caller, logger_with_console, messages, set_clock, TestLogger};
-use logbuf::console::{Caller, Config, Logger};
+use logbuf::console::{Caller, Logger};
 use logbuf::sinks::Capture;
 use logbuf::{debug, error, info, log, trace, warn, Level, LevelFilter, STATIC_MAX_LEVEL};
 use std::cell::Cell;
@@ -215,8 +215,7 @@ fn caller_context_and_timestamp_are_recorded() {
 #[test]
 fn too_long_for_the_ring_is_cut_and_flagged() {
     // 32 words: 12-byte header, so at most 116 payload bytes per record.
-    let lg: &'static Logger<fe_support::Board, 32, 8, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let lg: &'static Logger<fe_support::Board, 128, 8, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     lg.add_console(cap.leak_sink(), LevelFilter::Trace).unwrap();
     let long = "0123456789".repeat(30);

@@ -18,7 +18,7 @@ use logbuf::ring::RecordMeta;
 use logbuf::sinks::{Capture, TextMode};
 use logbuf::{info, Level, LevelFilter, STATIC_MAX_LEVEL};
 
-type Log = Logger<Board, 1024, 64, 1>;
+type Log = Logger<Board, 4096, 64, 1>;
 
 /// What a record could contain to forge lines, notices, or a terminal.
 const HOSTILE: &[&[u8]] = &[
@@ -55,7 +55,7 @@ fn formats() -> impl Iterator<Item = LineFormat> {
 }
 
 fn logger(line: LineFormat, mode: TextMode) -> (&'static Log, Capture) {
-    let log: &'static Log = Box::leak(Box::new(Logger::new(Config {
+    let log: &'static Log = Box::leak(Box::new(Logger::with_config(Config {
         line,
         ..Config::DEFAULT
     })));
@@ -142,7 +142,7 @@ fn hostile_records_through_the_info_macro() {
 #[cfg(feature = "log")]
 #[test]
 fn hostile_records_through_the_log_facade() {
-    static FACADE: Log = Logger::new(Config::DEFAULT);
+    static FACADE: Log = Logger::new();
     let cap = Capture::new();
     FACADE
         .add_console(cap.leak_sink(), LevelFilter::Trace)
@@ -190,13 +190,13 @@ impl Rng {
 /// counted.
 #[test]
 fn arbitrary_payloads_split_into_one_group_per_record_in_order() {
-    type Small = Logger<Board, 64, 8, 1>;
+    type Small = Logger<Board, 256, 8, 1>;
     let mut all_notices = 0;
     for seed in 0..400u64 {
         let mut rng = Rng((seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let line = formats().nth((rng.next() % 8) as usize).unwrap();
         let mode = [TextMode::Escaped, TextMode::Raw][(rng.next() % 2) as usize];
-        let log: &'static Small = Box::leak(Box::new(Logger::new(Config {
+        let log: &'static Small = Box::leak(Box::new(Logger::with_config(Config {
             line,
             direct_print: false,
             ..Config::DEFAULT

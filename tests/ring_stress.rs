@@ -1,7 +1,7 @@
 //! Host stress test of the log ring with real threads.
 //!
 //! Several writer threads store checksummed records of pseudo-random lengths
-//! through a small ring (`Ring<256, 32>`: about 1 KiB, so it wraps and
+//! through a small ring (`Ring<1024, 32>`: about 1 KiB, so it wraps and
 //! overwrites constantly) while a reader thread reads concurrently. The
 //! test proves, on real hardware scheduling:
 //!
@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-type StressRing = Ring<256, 32>;
+type StressRing = Ring<1024, 32>;
 
 /// Records each writer attempts.
 const PER_WRITER: u32 = if cfg!(miri) { 150 } else { 100_000 };

@@ -189,6 +189,7 @@ static PENDING: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
 pub struct Sim;
 
 impl Platform for Sim {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         ROLE.with(|r| r.get())
     }
@@ -341,9 +342,9 @@ impl Sink for Uart {
 /// Runs the simulation.
 pub fn run(p: &Params) -> Report {
     match p.ring_kib {
-        0..=4 => run_with::<1024, 128>(p),
-        5..=16 => run_with::<4096, 512>(p),
-        _ => run_with::<16384, 2048>(p),
+        0..=4 => run_with::<4096, 128>(p),
+        5..=16 => run_with::<16384, 512>(p),
+        _ => run_with::<65536, 2048>(p),
     }
 }
 
@@ -352,7 +353,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
         irq_budget: Budget::records(p.irq_budget).with_bytes(256),
         ..Config::DEFAULT
     };
-    let log: &'static Logger<Sim, W, S, 2> = Box::leak(Box::new(Logger::new(config)));
+    let log: &'static Logger<Sim, W, S, 2> = Box::leak(Box::new(Logger::with_config(config)));
     let fast = Arc::new(Mutex::new(Taken::default()));
     let uart = Arc::new(Mutex::new(Taken {
         echo: p.echo,

@@ -26,11 +26,11 @@ use std::cell::{Cell, RefCell};
 use std::mem::MaybeUninit;
 use std::rc::Rc;
 
-const WORDS: usize = 512;
+const BYTES: usize = 2048;
 const SLOTS: usize = 16;
 const CONSOLES: usize = 2;
-type Log = Logger<Board, WORDS, SLOTS, CONSOLES>;
-const MAX_PAYLOAD: usize = (WORDS - 3) * 4;
+type Log = Logger<Board, BYTES, SLOTS, CONSOLES>;
+const MAX_PAYLOAD: usize = (BYTES / 4 - 3) * 4;
 
 // ---------------------------------------------------------------- platform
 
@@ -50,6 +50,7 @@ type Hook = Box<dyn FnMut(u8)>;
 pub struct Board;
 
 impl Platform for Board {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         CALLER.get()
     }
@@ -582,7 +583,7 @@ pub fn run(data: &[u8]) {
         // reference derived from it is gone before it is freed below.
         let mem_ref: &'static mut MaybeUninit<Log> = unsafe { &mut *raw };
         // SAFETY: first use of this memory in this boot, one context.
-        let (log, rep) = unsafe { Log::recover_in_place(mem_ref, config) };
+        let (log, rep) = unsafe { Log::recover_in_place_with(mem_ref, config) };
         let reboot = run_boot(log, rep, &model, &mut inp, &mut ops);
         NESTED.with(|n| *n.borrow_mut() = None);
         if !reboot {
@@ -728,7 +729,7 @@ fn run_boot(
             CALLER.set(outer);
         }))
     });
-    let mut grants: Vec<(Grant<'static, WORDS, SLOTS>, usize)> = Vec::new();
+    let mut grants: Vec<(Grant<'static, BYTES, SLOTS>, usize)> = Vec::new();
     let mut stale: Option<ConsoleHold<'static>> = None;
     while !inp.is_empty() && *ops < MAX_OPS {
         *ops += 1;
@@ -886,7 +887,7 @@ fn run_boot(
 fn note_overtaken(
     log: &'static Log,
     model: &Shared,
-    grants: &[(Grant<'static, WORDS, SLOTS>, usize)],
+    grants: &[(Grant<'static, BYTES, SLOTS>, usize)],
 ) {
     let oldest = log.ring().oldest().seq();
     let mut m = model.borrow_mut();
@@ -897,7 +898,7 @@ fn note_overtaken(
     }
 }
 
-fn commit(g: Grant<'static, WORDS, SLOTS>, idx: usize, model: &Shared) {
+fn commit(g: Grant<'static, BYTES, SLOTS>, idx: usize, model: &Shared) {
     let len = g.capacity();
     let seq = g.seq();
     let result = g.commit();
@@ -964,7 +965,7 @@ fn check_recovery(log: &'static Log, rep: Recovery, model: &Shared) {
 fn settle(
     log: &'static Log,
     model: &Shared,
-    grants: &mut Vec<(Grant<'static, WORDS, SLOTS>, usize)>,
+    grants: &mut Vec<(Grant<'static, BYTES, SLOTS>, usize)>,
     stale: &mut Option<ConsoleHold<'static>>,
 ) {
     for (g, idx) in grants.drain(..) {

@@ -379,10 +379,10 @@ impl Model {
 pub fn run(data: &[u8]) {
     let mut inp = Input::new(data);
     match inp.byte() % 4 {
-        0 => run_on::<64, 8>(&mut inp),
-        1 => run_on::<32, 16>(&mut inp),
-        2 => run_on::<256, 4>(&mut inp),
-        _ => run_on::<16, 2>(&mut inp),
+        0 => run_on::<256, 8>(&mut inp),
+        1 => run_on::<128, 16>(&mut inp),
+        2 => run_on::<1024, 4>(&mut inp),
+        _ => run_on::<64, 2>(&mut inp),
     }
 }
 
@@ -405,7 +405,7 @@ fn run_on<const W: usize, const S: usize>(inp: &mut Input) {
         (0, 0),
         "a new ring is empty"
     );
-    let mut model = Model::new(policy, W, S);
+    let mut model = Model::new(policy, W / 4, S);
     let start = inp.byte() % 4;
     if start >= 2 {
         // Power-on RAM: the image is whatever the input says.
@@ -543,7 +543,7 @@ fn rebuild<const W: usize, const S: usize>(
         _ if image[POLICY_AT] == 1 => Policy::DropNewest,
         _ => Policy::Overwrite,
     };
-    let mut model = Model::new(policy, W, S);
+    let mut model = Model::new(policy, W / 4, S);
     assert_eq!(ring.lost(), LostCounts::default());
     let oldest = ring.oldest().seq();
     let used = ring.newest().seq() - oldest;
@@ -558,7 +558,7 @@ fn rebuild<const W: usize, const S: usize>(
     // Positions and slot states from the recovered memory.
     let mut mem = vec![0u32; Ring::<W, S>::IMAGE_WORDS];
     ring.save_image(&mut mem);
-    let pos_bits = W.trailing_zeros() + 1;
+    let pos_bits = (W / 4).trailing_zeros() + 1;
     let pos_mask = (1u32 << pos_bits) - 1;
     let lap_mask = (1u32 << (30 - pos_bits)) - 1;
     let slot_initial = (3u32 << 30) | (lap_mask << pos_bits);
@@ -577,7 +577,10 @@ fn rebuild<const W: usize, const S: usize>(
         let word = mem[SLOTS_AT + (seq % S as u64) as usize].wrapping_add(slot_initial);
         let end = word & pos_mask;
         model.hp += (end.wrapping_sub(model.hp as u32) & pos_mask) as u64;
-        assert!(model.hp - model.tp <= W as u64, "extents within the ring");
+        assert!(
+            model.hp - model.tp <= (W / 4) as u64,
+            "extents within the ring"
+        );
         let state = match word >> 30 {
             1 => St::Committed,
             3 => St::Abandoned,

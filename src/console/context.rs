@@ -1,5 +1,5 @@
 //! Who is calling: context class, core, and the platform hooks the firmware
-//! supplies (clock, printer wake-up).
+//! supplies (clock, printer wake-up, configuration).
 //!
 //! The console lock never guesses: every decision it makes about spinning,
 //! handing over or budgeting starts from a [`Caller`] the [`Platform`] reports.
@@ -23,6 +23,8 @@
 //! }
 //! assert_eq!(Board::caller().class, ContextClass::Thread);
 //! ```
+
+use super::config::Config;
 
 /// The kind of context a call runs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +163,17 @@ pub enum Priority {
 /// unit struct; all functions are called from any context and must not
 /// block.
 pub trait Platform {
+    /// The configuration of every logger on this platform. A constant: the
+    /// logger reads it at compile time (nothing per call) and a `static`
+    /// logger stays all zero, in `.bss`.
+    const CONFIG: Config = Config::DEFAULT;
+    /// Whether a logger may also be built with another configuration at
+    /// run time ([`Logger::with_config`](super::Logger::with_config)): for
+    /// host tests and simulations that try many. It costs a decode of the
+    /// stored configuration per use, so boards leave it off; building a
+    /// logger with a configuration other than [`CONFIG`](Self::CONFIG)
+    /// then fails (at compile time for a `static`).
+    const RUNTIME_CONFIG: bool = false;
     /// The calling context.
     fn caller() -> Caller;
     /// Current time in the unit the line format prints (microseconds by
@@ -182,6 +195,7 @@ pub struct StdThreads;
 
 #[cfg(feature = "std")]
 impl Platform for StdThreads {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         use std::sync::atomic::{AtomicU8, Ordering};
         static NEXT: AtomicU8 = AtomicU8::new(0);

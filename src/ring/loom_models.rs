@@ -244,7 +244,7 @@ fn assert_no_pins<const W: usize, const S: usize>(ring: &Ring<W, S>) {
     }
 }
 
-/// Shared body of the two wrapping models: `Ring<8, 2>` (8 data words,
+/// Shared body of the two wrapping models: `Ring<32, 2>` (8 data words,
 /// 2 slots). Writer 3 (the main thread) stores `prefill` 4-word records
 /// first; then writer 1 stores `n1` 3-byte records (4 words) and writer 2
 /// `n2` 6-byte records (5 words) concurrently, while the main thread reads
@@ -274,7 +274,7 @@ fn wrap_model(name: &'static str, bound: usize, prefill: u32, n1: u32, n2: u32, 
         }
     }
     check(name, bound, move || {
-        let ring: Arc<Ring<8, 2>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<32, 2>> = Arc::new(Ring::new());
         for i in 0..prefill {
             ring.write(meta(3, i), &payload(3, i, 4)).unwrap();
         }
@@ -335,7 +335,7 @@ fn two_writers_reader_reads_twice_wrapping() {
     wrap_model("two_writers_reader_reads_twice_wrapping", 2, 1, 1, 1, 2);
 }
 
-/// (a') Two writers, two records each, on an empty `Ring<8, 2>`, one
+/// (a') Two writers, two records each, on an empty `Ring<32, 2>`, one
 /// concurrent read: both writers must free records the other wrote, often
 /// racing for the same tail, and overtake the other's record while it is
 /// being written. This model found that `push_tail`, on reading a meta
@@ -356,7 +356,7 @@ fn two_writers_two_records_each_wrapping() {
 /// its `Grant` while two other writers, standing for interrupts or other
 /// cores, run to completion and are joined).
 ///
-/// `Ring<16, 4>`, every record 4 words. Record 0 is committed, record 1 is
+/// `Ring<64, 4>`, every record 4 words. Record 0 is committed, record 1 is
 /// the preempted writer's. Writers 1 and 2 store two records each,
 /// concurrently: the first two take the free 8 words, the third frees
 /// committed record 0, the fourth needs record 1's words: it overtakes it,
@@ -380,7 +380,7 @@ fn preempted_writer_is_overtaken_others_never_refused() {
         "preempted_writer_is_overtaken_others_never_refused",
         3,
         || {
-            let ring: Arc<Ring<16, 4>> = Arc::new(Ring::new());
+            let ring: Arc<Ring<64, 4>> = Arc::new(Ring::new());
             ring.write(meta(3, 0), &payload(3, 0, 4)).unwrap();
             let mut preempted = ring.reserve(4, meta(3, 1)).unwrap();
             preempted.write(&payload(3, 1, 2));
@@ -424,7 +424,7 @@ fn preempted_writer_is_overtaken_others_never_refused() {
 }
 
 /// (f) A stalled writer, a writer lapping it and a reader, all running:
-/// `Ring<8, 2>`, 4-word records (two fit). The main thread reserves record
+/// `Ring<32, 2>`, 4-word records (two fit). The main thread reserves record
 /// 0 (writer 3) and is then "stalled": it spawns writer 1, which stores
 /// two records, and a reader, which reads once; only then does it store
 /// its payload and commit — before, during or after writer 1's lap, as the
@@ -447,7 +447,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
         4
     }
     check("stalled_writer_lapped_by_writer_with_reader", 3, || {
-        let ring: Arc<Ring<8, 2>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<32, 2>> = Arc::new(Ring::new());
         let mut stalled = ring.reserve(4, meta(3, 0)).unwrap();
         let lapper = {
             let ring = ring.clone();
@@ -498,7 +498,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
 /// the record abandoned and clears its pins: C1, C2, C3) while a pusher is
 /// overtaking and pinning that very record (O1, O2, O3, P2).
 ///
-/// `Ring<8, 2>`, 4-word records. Record 0 (writer 3, the main thread) is
+/// `Ring<32, 2>`, 4-word records. Record 0 (writer 3, the main thread) is
 /// reserved with half its payload, record 1 (writer 2) committed: the ring
 /// is full. Writer 1 (a thread) stores two records: the first must free
 /// record 0 — overtake it unless the late writer commits first, pin it,
@@ -521,7 +521,7 @@ fn late_writer_finishes_while_pusher_pins_it() {
         4
     }
     check("late_writer_finishes_while_pusher_pins_it", 4, || {
-        let ring: Arc<Ring<8, 2>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<32, 2>> = Arc::new(Ring::new());
         let mut late = ring.reserve(4, meta(3, 0)).unwrap();
         late.write(&payload(3, 0, 4)[..2]);
         ring.write(meta(2, 0), &payload(2, 0, 4)).unwrap();
@@ -562,8 +562,8 @@ fn late_writer_finishes_while_pusher_pins_it() {
     });
 }
 
-/// Shared body of the overwrite-race models: a `Ring<WORDS, 2>` whose
-/// records all take `WORDS / 2` words (`len` payload bytes), so two records
+/// Shared body of the overwrite-race models: a `Ring<BYTES, 2>` whose
+/// records all take `BYTES / 8` words (`len` payload bytes), so two records
 /// fill it and record 2 lands on exactly the words of record 0 (and record 3
 /// on those of record 1). Writer 1 (the main thread) stores records 0 and 1
 /// before the writer thread starts; writer 2 then stores `new` records (2,
@@ -576,22 +576,22 @@ fn late_writer_finishes_while_pusher_pins_it() {
 /// there to report (records 0 and 1 are committed from the start, and a
 /// slot is only ever replaced by a newer committed sequence number); and
 /// after draining, the accounting closes and every new record is read.
-fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usize, new: u32) {
-    fn len_of<const WORDS: usize>(_w: u8, _i: u32) -> usize {
-        (WORDS / 2 - 3) * 4
+fn overwrite_race<const BYTES: usize>(name: &'static str, bound: usize, len: usize, new: u32) {
+    fn len_of<const BYTES: usize>(_w: u8, _i: u32) -> usize {
+        (BYTES / 8 - 3) * 4
     }
-    assert_eq!(len, len_of::<WORDS>(0, 0));
+    assert_eq!(len, len_of::<BYTES>(0, 0));
     check(name, bound, move || {
-        let ring: Arc<Ring<WORDS, 2>> = Arc::new(Ring::new());
-        assert_eq!(writer(&ring, 1, 2, len_of::<WORDS>).ok, 2);
+        let ring: Arc<Ring<BYTES, 2>> = Arc::new(Ring::new());
+        assert_eq!(writer(&ring, 1, 2, len_of::<BYTES>).ok, 2);
         let w = {
             let ring = ring.clone();
-            thread::spawn(move || writer(&ring, 2, new, len_of::<WORDS>))
+            thread::spawn(move || writer(&ring, 2, new, len_of::<BYTES>))
         };
         let mut seen = Seen::default();
         let mut cursor = Cursor::new();
         for _ in 0..new {
-            let r = seen.read_once(&ring, &mut cursor, len_of::<WORDS>);
+            let r = seen.read_once(&ring, &mut cursor, len_of::<BYTES>);
             assert_ne!(
                 r,
                 Read::Empty,
@@ -609,7 +609,7 @@ fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usi
                 ..Outcomes::default()
             }
         );
-        seen.drain(&ring, &mut cursor, len_of::<WORDS>);
+        seen.drain(&ring, &mut cursor, len_of::<BYTES>);
         seen.assert_ordered();
         assert_eq!(seen.records.len() as u64 + seen.missed, 2 + new as u64);
         // The new records are never overwritten: the drain must get them.
@@ -620,7 +620,7 @@ fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usi
 }
 
 /// (c) Reader racing the overwrite of exactly the record it copies, with
-/// one-word payloads (`Ring<8, 2>`, 4-word records): small enough for a
+/// one-word payloads (`Ring<32, 2>`, 4-word records): small enough for a
 /// deeper preemption bound. See [`overwrite_race`].
 ///
 /// Without the Acquire on the reader's slot re-load (R3) this model fails:
@@ -628,16 +628,16 @@ fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usi
 /// `tail` behind its cursor, and `resync` returned `Empty`.
 #[test]
 fn reader_races_overwrite_of_its_record() {
-    overwrite_race::<8>("reader_races_overwrite_of_its_record", 3, 4, 2);
+    overwrite_race::<32>("reader_races_overwrite_of_its_record", 3, 4, 2);
 }
 
-/// (c') The same race with five payload words per record (`Ring<16, 2>`,
+/// (c') The same race with five payload words per record (`Ring<64, 2>`,
 /// 8-word records), so a torn copy can mix old and new words inside the
 /// payload as well as between payload and trailer. One overwriting record
 /// and one read keep the bound at 3.
 #[test]
 fn reader_races_overwrite_of_its_record_long_payload() {
-    overwrite_race::<16>(
+    overwrite_race::<64>(
         "reader_races_overwrite_of_its_record_long_payload",
         3,
         20,
@@ -645,7 +645,7 @@ fn reader_races_overwrite_of_its_record_long_payload() {
     );
 }
 
-/// (d) Per-writer order with nothing lost: `Ring<16, 4>`, two writers store
+/// (d) Per-writer order with nothing lost: `Ring<64, 4>`, two writers store
 /// two 4-word records each, which exactly fills the ring, while a reader
 /// reads concurrently.
 ///
@@ -661,7 +661,7 @@ fn per_writer_order_and_no_skipping() {
         1 + ((w as usize + i as usize) % 4)
     }
     check("per_writer_order_and_no_skipping", 1, || {
-        let ring: Arc<Ring<16, 4>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<64, 4>> = Arc::new(Ring::new());
         let writers: Vec<_> = [1u8, 2]
             .into_iter()
             .map(|w| {
@@ -694,7 +694,7 @@ fn per_writer_order_and_no_skipping() {
     });
 }
 
-/// (e) `Policy::DropNewest` under concurrency: `Ring<8, 2>` with 4-word
+/// (e) `Policy::DropNewest` under concurrency: `Ring<32, 2>` with 4-word
 /// records holds two; two writers try two each. Proves: exactly two writes
 /// succeed, the other two fail with `Full` (never `Busy` or `Overtaken`: a
 /// drop-newest ring never frees records, so it never looks at the oldest
@@ -706,7 +706,7 @@ fn drop_newest_concurrent() {
         4
     }
     check("drop_newest_concurrent", 3, || {
-        let ring: Arc<Ring<8, 2>> = Arc::new(Ring::with_policy(super::Policy::DropNewest));
+        let ring: Arc<Ring<32, 2>> = Arc::new(Ring::with_policy(super::Policy::DropNewest));
         let writers: Vec<_> = [1u8, 2]
             .into_iter()
             .map(|w| {

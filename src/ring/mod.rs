@@ -148,8 +148,9 @@
 //!
 //! # Limits
 //!
-//! `WORDS` (data words, at most 2^16 = 256 KiB) and `SLOTS` (records held at
-//! most) are powers of two; `POS_BITS = log2(WORDS) + 1`, `SEQ_BITS = 32 -
+//! `BYTES` (data bytes, 32 to 2^18 = 256 KiB, i.e. `WORDS = BYTES / 4` data
+//! words) and `SLOTS` (records held at most) are powers of two;
+//! `POS_BITS = log2(WORDS) + 1`, `SEQ_BITS = 32 -
 //! POS_BITS`, `LAP_BITS = 30 - POS_BITS` and `SLOTS <= 2^(SEQ_BITS - 1)`.
 //! Violations fail at compile time. Sequence numbers are exact modulo
 //! `2^(LAP_BITS + log2 SLOTS)` (2^25 records for 8 KiB and 128 slots): a
@@ -166,7 +167,7 @@
 //! use logbuf::ring::{Cursor, Read, RecordMeta, Ring};
 //! use logbuf::Level;
 //!
-//! static RING: Ring<256, 32> = Ring::new();
+//! static RING: Ring<1024, 32> = Ring::new();
 //!
 //! RING.write(RecordMeta::new(Level::Info).timestamp(42), b"boot ok").unwrap();
 //!
@@ -188,7 +189,7 @@
 //! use logbuf::ring::{Dropped, RecordMeta, Ring};
 //! use logbuf::Level;
 //!
-//! let ring: Ring<64, 8> = Ring::new();
+//! let ring: Ring<256, 8> = Ring::new();
 //! let stalled = ring.reserve(8, RecordMeta::new(Level::Info)).unwrap();
 //! for i in 0..100u32 {
 //!     // An interrupt that keeps logging while the writer above is preempted.
@@ -213,7 +214,7 @@ pub use record::{Flags, Header, RecordMeta};
 pub use recovery::Recovery;
 pub use writer::Grant;
 
-use crate::sync::{fence, AtomicU32, Ordering};
+use crate::sync::{fence, AtomicU32, AtomicU8, Ordering};
 use crate::Level;
 use record::{payload_words, unpack_meta, HEADER_WORDS};
 
@@ -352,8 +353,10 @@ struct SlotWord {
 
 /// The log ring. See the [module documentation](self) for the protocol.
 ///
-/// `WORDS`: 32-bit data words (payload + 12-byte trailer per record);
-/// `SLOTS`: the most records held at once (4 bytes each). Both powers of two.
+/// `BYTES`: data bytes, default 8 KiB (a record takes its payload rounded
+/// up to 4 bytes plus a 12-byte trailer: 8 KiB hold about 90 lines of 80
+/// bytes); `SLOTS`: the most records held at once, default 128 (4 bytes
+/// each). Both powers of two.
 ///
 /// A shape that cannot work does not compile (checked where the ring is
 /// built, even at run time):
@@ -362,27 +365,27 @@ struct SlotWord {
 /// static R: logbuf::ring::Ring<0, 8> = logbuf::ring::Ring::new(); // zero-size
 /// ```
 /// ```compile_fail,E0080
-/// static R: logbuf::ring::Ring<100, 8> = logbuf::ring::Ring::new(); // WORDS not 2^n
+/// static R: logbuf::ring::Ring<400, 8> = logbuf::ring::Ring::new(); // BYTES not 2^n
 /// ```
 /// ```compile_fail,E0080
-/// static R: logbuf::ring::Ring<4, 2> = logbuf::ring::Ring::new(); // WORDS < 8
+/// static R: logbuf::ring::Ring<16, 2> = logbuf::ring::Ring::new(); // BYTES < 32
 /// ```
 /// ```compile_fail,E0080
-/// static R: logbuf::ring::Ring<64, 0> = logbuf::ring::Ring::new(); // no slots
+/// static R: logbuf::ring::Ring<256, 0> = logbuf::ring::Ring::new(); // no slots
 /// ```
 /// ```compile_fail,E0080
-/// static R: logbuf::ring::Ring<64, 12> = logbuf::ring::Ring::new(); // SLOTS not 2^n
+/// static R: logbuf::ring::Ring<256, 12> = logbuf::ring::Ring::new(); // SLOTS not 2^n
 /// ```
 /// ```compile_fail,E0080
-/// // more than 2^16 words (256 KiB): positions would not fit a pin word
-/// static R: logbuf::ring::Ring<{ 1 << 17 }, 64> = logbuf::ring::Ring::new();
+/// // more than 256 KiB (2^16 words): positions would not fit a pin word
+/// static R: logbuf::ring::Ring<{ 1 << 19 }, 64> = logbuf::ring::Ring::new();
 /// ```
 /// ```compile_fail,E0080
-/// // SLOTS too many for WORDS: sequence numbers would not fit the index word
-/// static R: logbuf::ring::Ring<{ 1 << 16 }, 32768> = logbuf::ring::Ring::new();
+/// // SLOTS too many for BYTES: sequence numbers would not fit the index word
+/// static R: logbuf::ring::Ring<{ 1 << 18 }, 32768> = logbuf::ring::Ring::new();
 /// ```
 /// ```compile_fail,E0080
-/// let r = logbuf::ring::Ring::<96, 8>::new(); // built at run time
+/// let r = logbuf::ring::Ring::<384, 8>::new(); // built at run time
 /// # drop(r);
 /// ```
 ///
@@ -390,7 +393,7 @@ struct SlotWord {
 /// memory can be kept across a warm reset and checked at boot
 /// ([`Ring::recover`]), or saved and loaded as an image.
 #[repr(C)]
-pub struct Ring<const WORDS: usize, const SLOTS: usize> {
+pub struct Ring<const BYTES: usize = 8192, const SLOTS: usize = 128> {
     /// [`MAGIC`] once set up by recovery: tells a kept ring from random RAM.
     magic: AtomicU32,
     /// Geometry and layout version; a ring of another shape is not trusted.
@@ -412,7 +415,61 @@ pub struct Ring<const WORDS: usize, const SLOTS: usize> {
     /// One slot word per record (stored biased: see [`Ring::slot_load`]).
     slots: [AtomicU32; SLOTS],
     /// Record words.
-    data: [AtomicU32; WORDS],
+    data: Words<BYTES>,
+}
+
+/// The record words of a ring of `BYTES` bytes, used only as 32-bit
+/// atomics. Stable Rust cannot write `[AtomicU32; BYTES / 4]` for a generic
+/// `BYTES`, so the memory is declared as `BYTES` atomic bytes aligned to 4
+/// and every access goes through [`Words::word`] as an `AtomicU32`: no byte
+/// of it is ever accessed at another size, so there are no mixed-size
+/// accesses. All zero when built, so a `static` ring stays in `.bss`.
+#[cfg(not(loom))]
+#[repr(C, align(4))]
+struct Words<const BYTES: usize>([AtomicU8; BYTES]);
+
+#[cfg(not(loom))]
+impl<const BYTES: usize> Words<BYTES> {
+    const fn new() -> Self {
+        Words(crate::sync::array_of!(AtomicU8::new(0); BYTES))
+    }
+
+    /// Word `i` (`i < BYTES / 4`, checked).
+    #[inline]
+    fn word(&self, i: usize) -> &AtomicU32 {
+        assert!(i < BYTES / 4);
+        // SAFETY: `i * 4 + 4 <= BYTES`, so the 4 bytes lie inside the array;
+        // the array starts 4-aligned (`align(4)`) and `i * 4` keeps that, the
+        // alignment `AtomicU32` needs. `AtomicU32` has the in-memory
+        // representation of a `u32`, i.e. of `[AtomicU8; 4]`, and both are
+        // interior-mutable, so a shared reference to it is valid for as long
+        // as `&self`. These bytes are only ever accessed through such
+        // `AtomicU32`s (never as `AtomicU8`), so no access is mixed-size.
+        unsafe { &*(self.0.as_ptr().add(i * 4) as *const AtomicU32) }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &AtomicU32> {
+        (0..BYTES / 4).map(|i| self.word(i))
+    }
+}
+
+/// Under loom the words are loom atomics, which only exist one by one.
+#[cfg(loom)]
+struct Words<const BYTES: usize>(std::vec::Vec<AtomicU32>);
+
+#[cfg(loom)]
+impl<const BYTES: usize> Words<BYTES> {
+    fn new() -> Self {
+        Words((0..BYTES / 4).map(|_| AtomicU32::new(0)).collect())
+    }
+    #[inline]
+    fn word(&self, i: usize) -> &AtomicU32 {
+        &self.0[i]
+    }
+    #[allow(dead_code)]
+    fn iter(&self) -> impl Iterator<Item = &AtomicU32> {
+        self.0.iter()
+    }
 }
 
 /// First word of a ring set up by [`Ring::recover`] ("LOGB"). A ring made
@@ -443,8 +500,8 @@ impl Claim {
         self.end
     }
     /// The claimed record's sequence number.
-    pub(super) fn seq<const WORDS: usize, const SLOTS: usize>(&self) -> u64 {
-        Ring::<WORDS, SLOTS>::full_seq(self.lap, self.index)
+    pub(super) fn seq<const BYTES: usize, const SLOTS: usize>(&self) -> u64 {
+        Ring::<BYTES, SLOTS>::full_seq(self.lap, self.index)
     }
 }
 
@@ -460,9 +517,11 @@ enum Place {
     Retry,
 }
 
-impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
+impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
+    /// 32-bit data words: `BYTES / 4`.
+    pub(crate) const WORDS: usize = BYTES / 4;
     /// Bits of a packed index holding the word position.
-    pub(crate) const POS_BITS: u32 = WORDS.trailing_zeros() + 1;
+    pub(crate) const POS_BITS: u32 = Self::WORDS.trailing_zeros() + 1;
     /// Bits of a packed index holding the sequence number.
     pub(crate) const SEQ_BITS: u32 = 32 - Self::POS_BITS;
     const POS_MASK: u32 = ((1u64 << Self::POS_BITS) - 1) as u32;
@@ -489,11 +548,11 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Shape and layout version, stored in the ring so a kept ring of
     /// another shape is never trusted.
     const GEOMETRY: u32 =
-        WORDS.trailing_zeros() | (SLOTS.trailing_zeros() << 8) | (LAYOUT_VERSION << 16);
+        Self::WORDS.trailing_zeros() | (SLOTS.trailing_zeros() << 8) | (LAYOUT_VERSION << 16);
     /// Largest payload a single record can carry; longer ones are truncated
     /// and flagged [`Flags::TRUNCATED`].
     pub const MAX_PAYLOAD: usize = {
-        let by_ring = (WORDS - HEADER_WORDS as usize) * 4;
+        let by_ring = (Self::WORDS - HEADER_WORDS as usize) * 4;
         if by_ring < u16::MAX as usize {
             by_ring
         } else {
@@ -502,17 +561,17 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     };
 
     const GEOMETRY_OK: () = {
-        assert!(WORDS.is_power_of_two(), "Ring WORDS must be a power of two");
-        assert!(WORDS >= 8, "Ring WORDS must be at least 8");
+        assert!(BYTES.is_power_of_two(), "Ring BYTES must be a power of two");
+        assert!(BYTES >= 32, "Ring BYTES must be at least 32");
         assert!(
-            WORDS <= 1 << 16,
-            "Ring WORDS must be at most 2^16 (256 KiB)"
+            BYTES <= 1 << 18,
+            "Ring BYTES must be at most 2^18 (256 KiB)"
         );
         assert!(SLOTS.is_power_of_two(), "Ring SLOTS must be a power of two");
         assert!(SLOTS >= 2, "Ring SLOTS must be at least 2");
         assert!(
-            SLOTS <= 1 << (31 - WORDS.trailing_zeros() - 1),
-            "Ring SLOTS too large for WORDS: need SLOTS <= 2^(30 - log2(WORDS))"
+            SLOTS <= 1 << (31 - Self::WORDS.trailing_zeros() - 1),
+            "Ring SLOTS too large for BYTES: need SLOTS <= 2^(32 - log2(BYTES))"
         );
     };
 
@@ -544,7 +603,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 pins: crate::sync::array_of!(AtomicU32::new(0); PINS),
                 pins_live: AtomicU32::new(0),
                 slots: crate::sync::array_of!(AtomicU32::new(0); SLOTS),
-                data: crate::sync::array_of!(AtomicU32::new(0); WORDS),
+                data: Words::new(),
             }
         }
     }
@@ -561,7 +620,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     #[inline]
     fn word(&self, pos: u32) -> &AtomicU32 {
-        &self.data[pos as usize & (WORDS - 1)]
+        self.data.word(pos as usize & (Self::WORDS - 1))
     }
 
     #[inline]
@@ -726,7 +785,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         &self,
         len: usize,
         meta: RecordMeta,
-    ) -> Result<Grant<'_, WORDS, SLOTS>, Dropped> {
+    ) -> Result<Grant<'_, BYTES, SLOTS>, Dropped> {
         let (len, meta) = if len > Self::MAX_PAYLOAD {
             (Self::MAX_PAYLOAD, meta.flags(Flags::TRUNCATED))
         } else {
@@ -826,7 +885,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         }
         let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
         let used_words = hp.wrapping_sub(tp) & Self::POS_MASK;
-        if used_slots > SLOTS as u32 || used_words > WORDS as u32 {
+        if used_slots > SLOTS as u32 || used_words > Self::WORDS as u32 {
             // Head and tail were read at different moments and the tail
             // overtook our head snapshot.
             return Place::Retry;
@@ -839,7 +898,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         // modulo 2 * WORDS such an extent could pass for a fit and land on
         // live records.
         let skip = self.skip_pins(hp, need);
-        if used_words + skip + need > WORDS as u32 {
+        if used_words + skip + need > Self::WORDS as u32 {
             return Place::MakeRoom;
         }
         Place::At {
@@ -1108,7 +1167,7 @@ enum Judged {
 }
 
 #[cfg(not(loom))]
-impl<const WORDS: usize, const SLOTS: usize> Default for Ring<WORDS, SLOTS> {
+impl<const BYTES: usize, const SLOTS: usize> Default for Ring<BYTES, SLOTS> {
     fn default() -> Self {
         Self::new()
     }

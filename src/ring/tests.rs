@@ -30,7 +30,7 @@ fn read_all<const W: usize, const S: usize>(
 
 #[test]
 fn write_then_read_round_trips_header_and_payload() {
-    let ring: Ring<64, 8> = Ring::new();
+    let ring: Ring<256, 8> = Ring::new();
     ring.write(meta(0x1_0000_0002), b"hello").unwrap();
     ring.write(
         RecordMeta::new(Level::Error)
@@ -58,7 +58,7 @@ fn write_then_read_round_trips_header_and_payload() {
 
 #[test]
 fn empty_records_are_fine() {
-    let ring: Ring<16, 4> = Ring::new();
+    let ring: Ring<64, 4> = Ring::new();
     for _ in 0..10 {
         ring.write(meta(1), b"").unwrap();
     }
@@ -72,7 +72,7 @@ fn empty_records_are_fine() {
 
 #[test]
 fn overwrite_reports_exact_missed_count_and_keeps_newest() {
-    let ring: Ring<64, 16> = Ring::new();
+    let ring: Ring<256, 16> = Ring::new();
     // Each record: 3 header words + 2 payload words = 5 words; 64/5 = 12 fit.
     for i in 0u32..100 {
         ring.write(meta(i as u64), &i.to_le_bytes().repeat(2))
@@ -92,8 +92,8 @@ fn overwrite_reports_exact_missed_count_and_keeps_newest() {
 
 #[test]
 fn oversized_record_is_truncated_and_flagged() {
-    let ring: Ring<16, 4> = Ring::new();
-    assert_eq!(Ring::<16, 4>::MAX_PAYLOAD, 52);
+    let ring: Ring<64, 4> = Ring::new();
+    assert_eq!(Ring::<64, 4>::MAX_PAYLOAD, 52);
     let big = [0xabu8; 200];
     ring.write(meta(0), &big).unwrap();
     let mut c = Cursor::new();
@@ -106,7 +106,7 @@ fn oversized_record_is_truncated_and_flagged() {
 
 #[test]
 fn writing_past_the_reservation_truncates_and_unwritten_bytes_are_zero() {
-    let ring: Ring<32, 4> = Ring::new();
+    let ring: Ring<128, 4> = Ring::new();
     let mut g = ring.reserve(6, meta(0)).unwrap();
     assert_eq!(g.write(b"abcdefgh"), 6);
     g.commit().unwrap();
@@ -123,7 +123,7 @@ fn writing_past_the_reservation_truncates_and_unwritten_bytes_are_zero() {
 
 #[test]
 fn unaligned_writes_pack_bytes_in_order() {
-    let ring: Ring<64, 4> = Ring::new();
+    let ring: Ring<256, 4> = Ring::new();
     let mut g = ring.reserve(13, meta(0)).unwrap();
     g.write(b"a");
     g.write(b"bcdef");
@@ -136,7 +136,7 @@ fn unaligned_writes_pack_bytes_in_order() {
 
 #[test]
 fn small_read_buffer_gets_prefix_and_full_length() {
-    let ring: Ring<64, 4> = Ring::new();
+    let ring: Ring<256, 4> = Ring::new();
     ring.write(meta(0), b"0123456789").unwrap();
     let mut buf = [0u8; 3];
     let mut c = Cursor::new();
@@ -150,7 +150,7 @@ fn small_read_buffer_gets_prefix_and_full_length() {
 
 #[test]
 fn uncommitted_record_blocks_readers_but_not_earlier_records() {
-    let ring: Ring<64, 8> = Ring::new();
+    let ring: Ring<256, 8> = Ring::new();
     ring.write(meta(0), b"first").unwrap();
     let g = ring.reserve(4, meta(0)).unwrap();
     ring.write(meta(0), b"third").unwrap();
@@ -173,7 +173,7 @@ fn uncommitted_record_blocks_readers_but_not_earlier_records() {
 /// is published or torn.
 #[test]
 fn nested_writer_lapping_a_stalled_writer_is_never_refused() {
-    let ring: Ring<16, 4> = Ring::new();
+    let ring: Ring<64, 4> = Ring::new();
     let mut outer = ring.reserve(8, meta(0)).unwrap();
     outer.write(b"outer-1");
     for i in 0..10u8 {
@@ -197,7 +197,7 @@ fn nested_writer_lapping_a_stalled_writer_is_never_refused() {
 
 #[test]
 fn geometry_constants() {
-    type R = Ring<1024, 64>;
+    type R = Ring<4096, 64>;
     assert_eq!(R::POS_BITS, 11);
     assert_eq!(R::SEQ_BITS, 21);
     assert_eq!(
@@ -212,7 +212,7 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
     use std::sync::atomic::{AtomicBool, Ordering as O};
     use std::sync::Arc;
     let per_writer: u32 = if cfg!(miri) { 60 } else { 20_000 };
-    let ring: Arc<Ring<64, 8>> = Arc::new(Ring::new());
+    let ring: Arc<Ring<256, 8>> = Arc::new(Ring::new());
     let done = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..2u8)
         .map(|w| {
@@ -285,7 +285,7 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
 /// writer just looks again.
 #[test]
 fn stale_tail_whose_slot_was_reused_is_not_busy() {
-    let ring: Ring<64, 4> = Ring::new();
+    let ring: Ring<256, 4> = Ring::new();
     for i in 0..4u8 {
         ring.write(meta(0), &[i; 8]).unwrap();
     }
@@ -295,8 +295,8 @@ fn stale_tail_whose_slot_was_reused_is_not_busy() {
     for i in 0..9u8 {
         ring.write(meta(1), &[i; 8]).unwrap();
     }
-    let (ts, _) = Ring::<64, 4>::unpack(stale);
-    let now = Ring::<64, 4>::slot_unpack(ring.slot_load(ts, crate::sync::Ordering::Relaxed));
+    let (ts, _) = Ring::<256, 4>::unpack(stale);
+    let now = Ring::<256, 4>::slot_unpack(ring.slot_load(ts, crate::sync::Ordering::Relaxed));
     assert_eq!(now.state, super::COMMITTED, "the slot holds a newer record");
     assert!(ring.push_tail(stale).is_ok(), "a stale tail is not Busy");
     assert_eq!(ring.lost(), LostCounts::default());
@@ -313,7 +313,7 @@ fn stale_tail_whose_slot_was_reused_is_not_busy() {
 /// undetected: their slots and the tail never changed).
 #[test]
 fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
-    let ring: Ring<16, 4> = Ring::new();
+    let ring: Ring<64, 4> = Ring::new();
     // G: a writer stalled for good at words [0, 4).
     let g = ring.reserve(4, meta(9)).unwrap();
     for i in 0..3u8 {
@@ -348,7 +348,7 @@ fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
 /// deciding by it sat on the loss.
 #[test]
 fn has_unread_sees_lost_records_as_read_does() {
-    let ring: Ring<64, 2> = Ring::new();
+    let ring: Ring<256, 2> = Ring::new();
     // Three pins taken by writers stalled for good (each overtaken when
     // the two writes after it need its slot).
     for _ in 0..PINS - 1 {
@@ -392,7 +392,7 @@ fn has_unread_sees_lost_records_as_read_does() {
 /// help the head past the claim instead.
 #[test]
 fn tail_ahead_of_an_unmoved_head_is_helped_not_waited_for() {
-    type R = Ring<8, 2>;
+    type R = Ring<32, 2>;
     let ring = R::new();
     // A claim of slot 0 (extent [0, 4)) whose writer is preempted before
     // its head CAS, exactly as `reserve` makes it.

@@ -27,27 +27,25 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::{NVIC, SYST};
 use cortex_m_rt::entry;
-use logbuf::console::Config;
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{
-    enable_irq, pend_and_sync, prio, Log, Seq, Slow, Uart0, PACE, PRINTER_IRQ, SOFT_IRQ,
+    enable_irq, pend_and_sync, prio, PrintsLog, Seq, Slow, Uart0, PACE, PRINTER_IRQ, SOFT_IRQ,
 };
 
-/// Interrupt-context calls print (at most 2 records or 256 bytes) into
-/// any-context sinks: the path whose cost must not grow with the backlog.
-/// (`Config::DEFAULT` only stores from interrupts: see `irqcost`.)
-const CONFIG: Config = Config::IRQ_PRINTS;
 
-/// 32 KiB of record words and 2 048 slots: 1 365 records of 24 bytes.
+/// Interrupt-context calls print (at most 2 records or 256 bytes) into
+/// any-context sinks (`PrintsLog`, `Config::IRQ_PRINTS`): the path whose
+/// cost must not grow with the backlog. (`Config::DEFAULT` only stores from
+/// interrupts: see `irqcost`.) 32 KiB and 2 048 slots: 1 365 records of 24
+/// bytes.
 #[cfg(feature = "board-lm3s6965")]
-static LOG: Log<8192, 2048> = Log::new(CONFIG);
+static LOG: PrintsLog<32768, 2048> = PrintsLog::new();
 #[cfg(feature = "board-lm3s6965")]
 const BACKLOGS: [u32; 2] = [10, 1000];
 
-/// 128 KiB of record words (the ring's limit, 2^15 words) and 8 192
-/// slots: 5 461 records of 24 bytes.
+/// 128 KiB (2^15 words) and 8 192 slots: 5 461 records of 24 bytes.
 #[cfg(feature = "board-mps2-an385")]
-static LOG: Log<32768, 8192> = Log::new(CONFIG);
+static LOG: PrintsLog<131072, 8192> = PrintsLog::new();
 #[cfg(feature = "board-mps2-an385")]
 const BACKLOGS: [u32; 2] = [1000, 5000];
 
