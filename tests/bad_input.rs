@@ -116,7 +116,7 @@ mod common;
 
 use common::{set_caller, Board};
 use logbuf::console::{
-    AddConsoleError, Budget, Caller, Config, LineFormat, Logger, Platform, PrinterStatus, LINE_MAX,
+    Budget, Caller, Config, ConsoleError, LineFormat, Logger, Platform, PrinterStatus, LINE_MAX,
 };
 use logbuf::sinks::Capture;
 use logbuf::LevelFilter;
@@ -143,7 +143,8 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
     });
     log.log(Level::Info, format_args!("first record, info"));
     assert_eq!(cap.text().len(), 8, "8 bytes out, then would-block");
-    log.set_console_level(0, LevelFilter::Error);
+    log.set_console_level(log.console_at(0).unwrap(), LevelFilter::Error)
+        .unwrap();
     cap.clear_hook();
     cap.set_block_always(false);
     log.log(Level::Error, format_args!("second record, error"));
@@ -155,7 +156,7 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
         "{lines:?}"
     );
     assert!(lines[1].starts_with("[    0.000000] ERROR t1: second record, error"));
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!((st.printed, st.filtered), (2, 0));
 }
 
@@ -219,7 +220,12 @@ fn records_larger_than_the_ring_are_cut_flagged_and_printed_as_such() {
     assert!(lines[0].ends_with(&tail), "{}", lines[0]);
     assert!(lines[1].contains("WARN ") && lines[1].ends_with(&tail));
     assert!(lines[2].ends_with("after n=0"));
-    assert_eq!(log.console_stats(0).unwrap().printed, 3);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        3
+    );
     assert_eq!(log.ring().lost().total(), 0);
 }
 
@@ -251,7 +257,13 @@ fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
     let wakes = Board::<42>::wakes();
     let exhausted = log.stats().budget_exhausted;
     log.log(Level::Info, format_args!("irq n={}", 10));
-    assert_eq!(log.console_stats(0).unwrap().printed, 1, "stopped early");
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        1,
+        "stopped early"
+    );
     assert_eq!(log.stats().budget_exhausted, exhausted + 1);
     assert!(Board::<42>::wakes() > wakes, "printer woken");
     cap.clear_hook();
@@ -262,7 +274,7 @@ fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
     // Printed with the (decreasing) times they were stored at.
     assert!(lines[0].starts_with("[    0.004700]"), "{}", lines[0]);
     assert!(lines[9].starts_with("[    0.002000]"), "{}", lines[9]);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!((st.printed, st.consumed()), (11, 11));
 }
 
@@ -284,11 +296,11 @@ fn sink_that_always_fails_costs_counted_records_never_a_hang() {
     assert_eq!(indexes(&good.lines()), (0..200).collect::<Vec<_>>());
     assert!(bad.bytes().is_empty());
     assert!(bad.writes() <= 2 * 200 + 2, "{} writes", bad.writes());
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!((st.failed, st.printed), (1, 0));
     bad.set_fail_always(false);
     assert_eq!(log.printer(), PrinterStatus::Idle);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 200);
     assert!(st.missed + st.skipped > 150, "the ring holds 16");
     assert_eq!(st.announced, st.failed + st.missed + st.skipped);
@@ -358,8 +370,18 @@ fn flushes_never_hang_on_a_sink_that_never_takes_bytes() {
     assert!(blocked.bytes().is_empty());
     // Polled, but bounded: at most panic_spins + 1 tries per write attempt.
     assert!(calls.load(Ordering::SeqCst) <= 10 * 51, "{calls:?}");
-    assert_eq!(log.console_stats(0).unwrap().printed, 0);
-    assert_eq!(log.console_stats(1).unwrap().printed, 0);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        0
+    );
+    assert_eq!(
+        log.console_stats(log.console_at(1).unwrap())
+            .unwrap()
+            .printed,
+        0
+    );
     assert!(log.console_owner().is_none(), "the flush released the lock");
 }
 
@@ -388,7 +410,12 @@ fn sink_claiming_more_than_it_was_given_is_clamped() {
     let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
     let lines: Vec<String> = text.lines().map(String::from).collect();
     assert_eq!(indexes(&lines), (0..20).collect::<Vec<_>>());
-    assert_eq!(log.console_stats(0).unwrap().printed, 20);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        20
+    );
 }
 
 /// Log calls from inside a sink, beyond the thread-context case of
@@ -419,7 +446,10 @@ fn sink_that_logs_on_every_write_is_bounded_per_call() {
         set_caller(Caller::thread(0, 1));
         log.log(Level::Info, format_args!("seed n={}", 0));
     });
-    let printed = log.console_stats(0).unwrap().printed;
+    let printed = log
+        .console_stats(log.console_at(0).unwrap())
+        .unwrap()
+        .printed;
     assert_eq!(printed, 8, "one call prints its budget, not the feedback");
     assert!(
         Board::<46>::wakes() > wakes,
@@ -428,7 +458,7 @@ fn sink_that_logs_on_every_write_is_bounded_per_call() {
     // The printer drains as long as records keep coming; here the feedback
     // stops after 100 records.
     assert_eq!(log.printer(), PrinterStatus::Idle);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 101);
     assert_eq!(st.printed as u64 + st.missed as u64, 101);
     assert_eq!(st.announced, st.missed);
@@ -499,7 +529,12 @@ fn formatter_panicking_mid_record_leaves_no_stuck_reservation() {
         lines[0]
     );
     assert!(lines[1].ends_with("after n=1"));
-    assert_eq!(log.console_stats(0).unwrap().printed, 2);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        2
+    );
 }
 
 /// A formatter whose output differs between the measuring pass and the
@@ -572,7 +607,7 @@ fn too_many_consoles_is_an_error_not_a_loss() {
     let extra = Capture::new();
     assert_eq!(
         log.add_console(extra.leak_sink(), LevelFilter::Trace),
-        Err(AddConsoleError::Full)
+        Err(ConsoleError::Full)
     );
     log.log(Level::Info, format_args!("rec n={}", 0));
     assert_eq!(indexes(&a.lines()), vec![0]);
@@ -581,7 +616,7 @@ fn too_many_consoles_is_an_error_not_a_loss() {
     let none: &'static Logger<Board<50>, 1024, 8, 0> = leak(Config::DEFAULT);
     assert_eq!(
         none.add_console(extra.leak_sink(), LevelFilter::Trace),
-        Err(AddConsoleError::Full)
+        Err(ConsoleError::Full)
     );
     assert!(none.log(Level::Info, format_args!("stored n={}", 0)));
     assert_eq!(none.printer(), PrinterStatus::Idle);
@@ -663,9 +698,13 @@ fn adding_a_console_while_the_consoles_are_owned_is_an_error() {
     let cap = Capture::new();
     assert_eq!(
         log.add_console(cap.leak_sink(), LevelFilter::Trace),
-        Err(AddConsoleError::Busy)
+        Err(ConsoleError::Busy)
     );
-    assert!(log.console_stats(0).is_none());
+    assert!(log.console_at(0).is_none());
     drop(hold);
-    assert_eq!(log.add_console(cap.leak_sink(), LevelFilter::Trace), Ok(0));
+    assert_eq!(
+        log.add_console(cap.leak_sink(), LevelFilter::Trace)
+            .map(|id| id.index()),
+        Ok(0)
+    );
 }

@@ -147,7 +147,12 @@ fn owner_preempted_mid_record_others_return_in_bounded_steps() {
     assert_complete(&lines, 1, 1);
     assert_complete(&lines, 2, 40);
     assert_complete(&lines, 3, 40);
-    assert_eq!(log.console_stats(0).unwrap().missed, 0);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .missed,
+        0
+    );
 }
 
 /// Critique @LATER: an interrupt arrives while a thread owner prints. By
@@ -260,9 +265,15 @@ fn interrupt_backlog_each_call_prints_at_most_budget_printer_drains() {
     }
     let wakes_before = Board::<5>::wakes();
     for i in 0..20 {
-        let before = log.console_stats(0).unwrap().printed;
+        let before = log
+            .console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed;
         log.log(Level::Info, format_args!("irq p2 n={i}"));
-        let after = log.console_stats(0).unwrap().printed;
+        let after = log
+            .console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed;
         assert!(
             after - before <= 3,
             "one interrupt call printed {}",
@@ -281,7 +292,7 @@ fn interrupt_backlog_each_call_prints_at_most_budget_printer_drains() {
     let lines = cap.lines();
     assert_complete(&lines, 1, 200);
     assert_complete(&lines, 2, 20);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.printed, 220);
     assert_eq!(st.consumed(), 220);
 }
@@ -321,9 +332,16 @@ fn byte_and_time_budgets_bound_interrupt_work() {
     for i in 0..50 {
         log.log_deferred(Level::Info, format_args!("backlog p1 n={i}"));
     }
-    let before = log.console_stats(0).unwrap().printed;
+    let before = log
+        .console_stats(log.console_at(0).unwrap())
+        .unwrap()
+        .printed;
     log.log(Level::Info, format_args!("irq p2 n=0"));
-    let printed = log.console_stats(0).unwrap().printed - before;
+    let printed = log
+        .console_stats(log.console_at(0).unwrap())
+        .unwrap()
+        .printed
+        - before;
     assert!((1..=5).contains(&printed), "printed {printed} records");
     set_caller(Caller::thread(0, 0));
 }
@@ -541,7 +559,7 @@ fn blocked_console_does_not_stall_others_and_announces_its_losses() {
     assert!(slow.bytes().is_empty());
     slow.set_block_always(false);
     assert_eq!(log.printer(), PrinterStatus::Idle);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     let dropped = st.missed + st.skipped;
     assert!(dropped > 400, "the ring holds far fewer than 500");
     assert_eq!(st.printed + dropped, 500);
@@ -587,19 +605,19 @@ fn failing_sink_and_console_filters_keep_counts_balanced() {
         };
         log.log(level, format_args!("rec p1 n={i}"));
     }
-    let f = log.console_stats(0).unwrap();
+    let f = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(f.failed, 1);
     assert_eq!(f.printed, 9);
     assert_eq!(f.consumed(), 10);
     assert_eq!(f.announced, 1);
     assert_eq!(common::announced(&flaky.text()), 1);
-    let e = log.console_stats(1).unwrap();
+    let e = log.console_stats(log.console_at(1).unwrap()).unwrap();
     assert_eq!((e.printed, e.filtered), (5, 5));
     assert_eq!(e.consumed(), 10);
     flaky.fail_next(1);
     log.log(Level::Error, format_args!("rec p1 n={}", 10));
     log.log(Level::Error, format_args!("rec p1 n={}", 11));
-    let f = log.console_stats(0).unwrap();
+    let f = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!((f.failed, f.printed, f.announced), (2, 10, 2));
     assert_eq!(common::announced(&flaky.text()), 2);
 }
@@ -644,7 +662,7 @@ fn records_the_ring_could_not_store_are_announced() {
     assert_eq!(stored + lost.unstored(), tried);
     drop(grants);
     log.printer();
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.writer_lost, lost.unstored());
     assert!(common::announced(&cap.text()) >= lost.unstored() as u64);
 }
@@ -735,7 +753,7 @@ fn sinks_are_never_entered_by_two_contexts_at_once() {
     set_caller(Caller::thread(0, 0));
     while log.printer() != PrinterStatus::Idle {}
     let lines = cap.lines();
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 900);
     if st.missed == 0 && st.skipped == 0 {
         for t in 0..3 {
@@ -830,7 +848,7 @@ fn record_under_way_is_finished_even_if_the_ring_overwrites_it() {
     {
         assert!(l.contains("next p1 n="), "no glued lines: {l:?}");
     }
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 20);
 }
 
@@ -877,7 +895,7 @@ fn stalled_thread_call_costs_only_its_own_record() {
         !cap.text().contains("half a line"),
         "nothing of the lost record"
     );
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 401, "400 stored + the overtaken one");
     assert_eq!(common::announced(&cap.text()), 401 - st.printed as u64);
 }
@@ -942,7 +960,12 @@ fn panic_message_gets_out_even_if_the_ring_refuses_it() {
         text.contains("ERROR t1: (not stored) boom p9 n=0\n"),
         "{text}"
     );
-    assert_eq!(log.console_stats(0).unwrap().printed_unstored, 1);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed_unstored,
+        1
+    );
 }
 
 /// Issue 11: a synchronously slow sink paces no other console. A blocking
@@ -1007,4 +1030,111 @@ fn dedicated_slow_console_does_not_pace_a_fast_one() {
     while log.console_printer(s) != PrinterStatus::Idle {}
     assert_complete(&fast.lines(), 1, 100);
     assert_complete(&slow.lines(), 1, 100);
+}
+
+/// Issue 12, item 5: a console can be removed and its sink taken back; the
+/// id it had is stale from then on, even once another sink takes its place.
+#[test]
+fn removed_console_gives_its_sink_back_and_its_id_goes_stale() {
+    let log = leak::<20>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let (a, b) = (Capture::new(), Capture::new());
+    let ida = log.add_console(a.leak_sink(), LevelFilter::Trace).unwrap();
+    log.log(Level::Info, format_args!("one"));
+    assert_eq!(a.lines().len(), 1);
+    let sink = log.remove_console(ida).expect("no other owner");
+    // The sink we got back is the one we gave: writing to it reaches `a`.
+    sink.write(b"by hand\n").unwrap();
+    assert!(a.text().ends_with("by hand\n"));
+    log.log(Level::Info, format_args!("two"));
+    assert_eq!(a.lines().len(), 2, "removed console printed again");
+    assert_eq!(log.console_stats(ida), None);
+    assert_eq!(
+        log.remove_console(ida).err(),
+        Some(logbuf::console::ConsoleError::Gone)
+    );
+    // Another sink takes the same place; the old id does not name it.
+    let idb = log.add_console(b.leak_sink(), LevelFilter::Trace).unwrap();
+    assert_eq!(idb.index(), ida.index());
+    assert_ne!(idb, ida);
+    assert_eq!(
+        log.set_console_level(ida, LevelFilter::Off),
+        Err(logbuf::console::ConsoleError::Gone)
+    );
+    log.log(Level::Info, format_args!("three"));
+    // The new console starts at the oldest record held: one, two, three.
+    assert_eq!(b.lines().len(), 3, "{:?}", b.lines());
+    assert_eq!(
+        log.console_stats(idb).unwrap().printed,
+        3,
+        "{:?}",
+        b.lines()
+    );
+}
+
+/// A sink replaced while its console has a line half written: the old sink
+/// keeps what it took, the new one gets that line whole, then the rest;
+/// the console keeps its place and its counters.
+#[test]
+fn replaced_sink_gets_the_line_in_progress_whole() {
+    let log = leak::<21>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let (old, new) = (Capture::new(), Capture::new());
+    old.set_chunk(5);
+    let id = log
+        .add_console(old.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    log.log(Level::Info, format_args!("first line"));
+    // The second line: the sink takes 5 bytes, then would block.
+    let calls = Arc::new(AtomicU32::new(0));
+    let (c, o) = (calls.clone(), old.clone());
+    old.set_hook(move |_| {
+        if c.fetch_add(1, Ordering::SeqCst) == 1 {
+            o.set_block_always(true);
+        }
+    });
+    let before = old.bytes().len();
+    let _ = log.log(Level::Info, format_args!("second line"));
+    let taken = old.bytes().len() - before;
+    assert_eq!(
+        taken, 5,
+        "the scenario needs a line the old sink took in part"
+    );
+    let back = log
+        .replace_sink(id, new.leak_sink())
+        .map_err(|(e, _)| e)
+        .expect("no other owner");
+    let _ = back;
+    log.log(Level::Info, format_args!("third line"));
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    let got = new.lines();
+    assert_eq!(got[0], "[    0.000000] INFO  t1: second line", "{got:?}");
+    assert!(got[1].ends_with("third line"), "{got:?}");
+    assert_eq!(got.len(), 2);
+    assert!(old.lines()[0].ends_with("first line"));
+    let st = log.console_stats(id).unwrap();
+    assert_eq!(st.printed, 3, "{st:?}");
+}
+
+/// Removing or replacing while another context owns the consoles changes
+/// nothing and says `Busy`; the sink comes back with the error.
+#[test]
+fn remove_and_replace_while_consoles_are_owned_are_busy() {
+    use logbuf::console::ConsoleError;
+    let log = leak::<24>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let (a, b) = (Capture::new(), Capture::new());
+    let id = log.add_console(a.leak_sink(), LevelFilter::Trace).unwrap();
+    let hold = as_caller(Caller::interrupt(0, 3), || log.hold_consoles()).expect("free");
+    assert_eq!(log.remove_console(id).err(), Some(ConsoleError::Busy));
+    let Err((e, back)) = log.replace_sink(id, b.leak_sink()) else {
+        panic!("replaced while owned");
+    };
+    assert_eq!(e, ConsoleError::Busy);
+    drop(hold);
+    log.log(Level::Info, format_args!("still here"));
+    assert!(a.text().ends_with("still here\n"), "{:?}", a.text());
+    // The sink handed back is `b`'s and usable.
+    back.write(b"x").unwrap();
+    assert_eq!(b.text(), "x");
 }

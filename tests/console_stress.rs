@@ -27,10 +27,12 @@ fn run<const ID: usize>(config: Config) {
             std::hint::spin_loop();
         }
     });
-    log.add_console(fast.leak_sink(), LevelFilter::Trace)
-        .unwrap();
-    log.add_console(slow.leak_sink(), LevelFilter::Trace)
-        .unwrap();
+    let ids = [
+        log.add_console(fast.leak_sink(), LevelFilter::Trace)
+            .unwrap(),
+        log.add_console(slow.leak_sink(), LevelFilter::Trace)
+            .unwrap(),
+    ];
 
     let done = Arc::new(AtomicBool::new(false));
     let printer = {
@@ -79,7 +81,7 @@ fn run<const ID: usize>(config: Config) {
     assert_eq!(stored + writer_lost + overtaken, 3 * PER_PRODUCER);
 
     for (i, cap) in [&fast, &slow].into_iter().enumerate() {
-        let st = log.console_stats(i).unwrap();
+        let st = log.console_stats(ids[i]).unwrap();
         // I2: every committed record printed, or missed/failed and announced.
         // Overtaken records had sequence numbers: consoles missed them.
         assert_eq!(st.consumed(), stored + overtaken, "console {i}: {st:?}");
@@ -121,8 +123,8 @@ fn run<const ID: usize>(config: Config) {
     // For the record (not asserted: depends on scheduling).
     eprintln!(
         "stored {stored}, writer-lost {writer_lost}, fast {:?}, slow {:?}, {:?}",
-        log.console_stats(0).unwrap(),
-        log.console_stats(1).unwrap(),
+        log.console_stats(ids[0]).unwrap(),
+        log.console_stats(ids[1]).unwrap(),
         log.stats()
     );
 }

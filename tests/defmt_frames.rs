@@ -152,7 +152,7 @@ fn frames_are_stored_emitted_byte_exact_and_decoded_by_defmt_decoder() {
         want_text.push("WARN  t0: text after".to_string());
     }
     assert_eq!(tail, want_text);
-    let st = LOG.console_stats(1).unwrap();
+    let st = LOG.console_stats(LOG.console_at(1).unwrap()).unwrap();
     assert_eq!(st.printed, 3);
     assert_eq!(
         st.filtered as usize,

@@ -77,7 +77,8 @@ fn runtime_filters_global_and_per_console() {
     let cap1 = Capture::new();
     lg.add_console(cap1.leak_sink(), LevelFilter::Trace)
         .unwrap();
-    lg.set_console_level(1, LevelFilter::Error);
+    lg.set_console_level(lg.console_at(1).unwrap(), LevelFilter::Error)
+        .unwrap();
     lg.set_level(LevelFilter::Warn);
 
     let fmt_calls = Cell::new(0);
@@ -97,7 +98,7 @@ fn runtime_filters_global_and_per_console() {
     assert_eq!(messages(&cap0), want0);
     let want1: Vec<&str> = want0.iter().copied().filter(|m| *m == "bad").collect();
     assert_eq!(messages(&cap1), want1);
-    let st1 = lg.console_stats(1).unwrap();
+    let st1 = lg.console_stats(lg.console_at(1).unwrap()).unwrap();
     assert_eq!(st1.filtered as usize, want0.len() - want1.len());
 
     lg.set_level(LevelFilter::Off);

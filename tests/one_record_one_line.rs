@@ -100,7 +100,12 @@ fn hostile_records_through_log_and_log_bytes_stay_one_record_each() {
             }
             let got = parsed(&cap, &line, mode);
             assert_eq!(got, want, "{line:?} {mode:?}");
-            assert_eq!(log.console_stats(0).unwrap().printed as usize, want.len());
+            assert_eq!(
+                log.console_stats(log.console_at(0).unwrap())
+                    .unwrap()
+                    .printed as usize,
+                want.len()
+            );
         }
     }
 }
@@ -215,7 +220,7 @@ fn arbitrary_payloads_split_into_one_group_per_record_in_order() {
             log.printer();
         }
         let got = parsed(&cap, &line, mode);
-        let st = log.console_stats(0).unwrap();
+        let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
         let notices: u64 = got
             .iter()
             .map(|i| if let Item::Notice(n) = i { *n } else { 0 })

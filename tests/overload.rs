@@ -169,7 +169,13 @@ fn run<const W: usize, const S: usize>(load: Load) -> Outcome {
         }
     }
     let w = wire.lock().unwrap();
-    check(load, log.console_stats(0).unwrap(), made, &w, warn_made)
+    check(
+        load,
+        log.console_stats(log.console_at(0).unwrap()).unwrap(),
+        made,
+        &w,
+        warn_made,
+    )
 }
 
 fn check(

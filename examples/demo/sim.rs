@@ -450,8 +450,12 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
             std::thread::sleep(Duration::from_millis(50));
             if p.verbose && !p.echo && last.elapsed() >= Duration::from_millis(250) {
                 last = Instant::now();
-                let f = log.console_stats(0).unwrap_or_default();
-                let u = log.console_stats(1).unwrap_or_default();
+                let f = log
+                    .console_stats(log.console_at(0).unwrap())
+                    .unwrap_or_default();
+                let u = log
+                    .console_stats(log.console_at(1).unwrap())
+                    .unwrap_or_default();
                 let _ = write!(
                     std::io::stdout(),
                     "{}[{:5.2} s] produced {:>8}  fast printed {:>8}  uart printed {:>6} dropped {:>8}   ",
@@ -492,7 +496,9 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
             ConsoleReport {
                 name,
                 produced,
-                stats: log.console_stats(i).unwrap_or_default(),
+                stats: log
+                    .console_stats(log.console_at(i).unwrap())
+                    .unwrap_or_default(),
                 bytes: taken.bytes,
                 load: taken.load,
             }

@@ -703,7 +703,8 @@ fn run_boot(
         });
         drop(m);
         assert_eq!(
-            log.add_console(sink_for(i), LevelFilter::Trace),
+            log.add_console(sink_for(i), LevelFilter::Trace)
+                .map(|id| id.index()),
             Ok(i),
             "add console {i}"
         );
@@ -808,7 +809,11 @@ fn run_boot(
                     log.set_level(f);
                     model.borrow_mut().level = f;
                 } else {
-                    log.set_console_level(inp.below(consoles), filter_from(inp));
+                    let id = log
+                        .console_at(inp.below(consoles))
+                        .expect("registered console");
+                    log.set_console_level(id, filter_from(inp))
+                        .expect("live id");
                 }
             }
             12 => match stale.take() {
@@ -995,7 +1000,9 @@ fn settle(
     let mut m = model.borrow_mut();
     let mut consoles = std::mem::take(&mut m.consoles);
     for (i, c) in consoles.iter_mut().enumerate() {
-        let st = log.console_stats(i).expect("registered console");
+        let st = log
+            .console_stats(log.console_at(i).unwrap())
+            .expect("registered console");
         let since = &m.entries[c.added_at..];
         let committed = c.held_at_add + since.iter().filter(|e| e.occupies_slot()).count() as u64;
         let dropped = since.iter().filter(|e| e.state == EState::Dropped).count() as u32;

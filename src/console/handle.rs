@@ -29,7 +29,7 @@
 use super::config::Config;
 use super::context::Platform;
 use super::hold::{ConsoleHold, ConsoleOwner};
-use super::logger::{AddConsoleError, Logger, LoggerStats, PrinterStatus};
+use super::logger::{ConsoleError, ConsoleId, Logger, LoggerStats, PrinterStatus};
 use super::state::ConsoleStats;
 use crate::ring::RecordMeta;
 use crate::sinks::Sink;
@@ -56,11 +56,22 @@ pub trait DynLogger: Sync {
         &self,
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
-    ) -> Result<usize, AddConsoleError>;
+    ) -> Result<ConsoleId, ConsoleError>;
+    /// [`Logger::console_at`].
+    fn console_at(&self, index: usize) -> Option<ConsoleId>;
+    /// [`Logger::remove_console`].
+    fn remove_console(&self, id: ConsoleId) -> Result<&'static mut dyn Sink, ConsoleError>;
+    /// [`Logger::replace_sink`].
+    #[allow(clippy::type_complexity)]
+    fn replace_sink(
+        &self,
+        id: ConsoleId,
+        sink: &'static mut dyn Sink,
+    ) -> Result<&'static mut dyn Sink, (ConsoleError, &'static mut dyn Sink)>;
     /// [`Logger::set_console_level`].
-    fn set_console_level(&self, console: usize, filter: LevelFilter);
+    fn set_console_level(&self, id: ConsoleId, filter: LevelFilter) -> Result<(), ConsoleError>;
     /// [`Logger::console_stats`].
-    fn console_stats(&self, console: usize) -> Option<ConsoleStats>;
+    fn console_stats(&self, id: ConsoleId) -> Option<ConsoleStats>;
     /// [`Logger::stats`].
     fn stats(&self) -> LoggerStats;
     /// [`Logger::print_or_defer`].
@@ -68,7 +79,7 @@ pub trait DynLogger: Sync {
     /// [`Logger::printer`].
     fn printer(&self) -> PrinterStatus;
     /// [`Logger::console_printer`].
-    fn console_printer(&self, console: usize) -> PrinterStatus;
+    fn console_printer(&self, id: ConsoleId) -> PrinterStatus;
     /// [`Logger::emergency_flush`].
     fn emergency_flush(&self) -> bool;
     /// [`Logger::panic_flush`].
@@ -108,14 +119,27 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         &self,
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
-    ) -> Result<usize, AddConsoleError> {
+    ) -> Result<ConsoleId, ConsoleError> {
         Logger::add_console(self, sink, filter)
     }
-    fn set_console_level(&self, console: usize, filter: LevelFilter) {
-        Logger::set_console_level(self, console, filter)
+    fn console_at(&self, index: usize) -> Option<ConsoleId> {
+        Logger::console_at(self, index)
     }
-    fn console_stats(&self, console: usize) -> Option<ConsoleStats> {
-        Logger::console_stats(self, console)
+    fn remove_console(&self, id: ConsoleId) -> Result<&'static mut dyn Sink, ConsoleError> {
+        Logger::remove_console(self, id)
+    }
+    fn replace_sink(
+        &self,
+        id: ConsoleId,
+        sink: &'static mut dyn Sink,
+    ) -> Result<&'static mut dyn Sink, (ConsoleError, &'static mut dyn Sink)> {
+        Logger::replace_sink(self, id, sink)
+    }
+    fn set_console_level(&self, id: ConsoleId, filter: LevelFilter) -> Result<(), ConsoleError> {
+        Logger::set_console_level(self, id, filter)
+    }
+    fn console_stats(&self, id: ConsoleId) -> Option<ConsoleStats> {
+        Logger::console_stats(self, id)
     }
     fn stats(&self) -> LoggerStats {
         Logger::stats(self)
@@ -126,8 +150,8 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
     fn printer(&self) -> PrinterStatus {
         Logger::printer(self)
     }
-    fn console_printer(&self, console: usize) -> PrinterStatus {
-        Logger::console_printer(self, console)
+    fn console_printer(&self, id: ConsoleId) -> PrinterStatus {
+        Logger::console_printer(self, id)
     }
     fn emergency_flush(&self) -> bool {
         Logger::emergency_flush(self)

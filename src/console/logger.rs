@@ -54,13 +54,44 @@ pub enum PrinterStatus {
     Busy,
 }
 
-/// Error of [`Logger::add_console`].
+/// A registered console: what [`Logger::add_console`] returns and the
+/// console calls take. It names one registration: once the console is
+/// removed, the id is stale (calls with it fail with
+/// [`ConsoleError::Gone`]) even if another sink is registered in its place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConsoleId {
+    index: u16,
+    generation: u32,
+}
+
+impl ConsoleId {
+    /// The console's place, `0..CONSOLES` (not unique over time: see the
+    /// type's docs).
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
+}
+
+/// Why a console call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AddConsoleError {
+pub enum ConsoleError {
     /// All `CONSOLES` places are taken.
     Full,
-    /// Another context holds the console lock; try again.
+    /// Another context owns the consoles (or runs this console's printer)
+    /// right now; nothing was changed: try again.
     Busy,
+    /// The console was removed (a stale [`ConsoleId`]).
+    Gone,
+}
+
+impl fmt::Display for ConsoleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConsoleError::Full => "every console place is taken",
+            ConsoleError::Busy => "another context owns the consoles; try again",
+            ConsoleError::Gone => "the console was removed",
+        })
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -384,7 +415,7 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         &self,
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
-    ) -> Result<usize, AddConsoleError> {
+    ) -> Result<ConsoleId, ConsoleError> {
         self.install_console(sink, filter, false)
     }
 
@@ -400,7 +431,7 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         &self,
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
-    ) -> Result<usize, AddConsoleError> {
+    ) -> Result<ConsoleId, ConsoleError> {
         self.install_console(sink, filter, true)
     }
 
@@ -409,57 +440,150 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
         dedicated: bool,
-    ) -> Result<usize, AddConsoleError> {
-        let caller = P::caller();
-        let owner = match self.lock.acquire_or_mark(caller, Priority::Normal, false) {
-            Attempt::Acquired(o) => o,
-            Attempt::Busy(_) => return Err(AddConsoleError::Busy),
-        };
-        let mut result = Err(AddConsoleError::Full);
-        if self.lock.enter_unsafe(&owner).is_ok() {
-            for (i, c) in self.consoles.iter().enumerate() {
-                if !c.is_registered() {
-                    c.install(
-                        sink,
-                        filter,
-                        self.ring.oldest(),
-                        self.ring.lost().unstored(),
-                        dedicated,
-                    );
-                    if dedicated {
-                        // Ordering: Relaxed; a hint for log calls to wake
-                        // the printer, set once.
-                        self.dedicated.store(true, Ordering::Relaxed);
-                    }
-                    result = Ok(i);
-                    break;
-                }
+    ) -> Result<ConsoleId, ConsoleError> {
+        let mut sink = Some(sink);
+        let result = self.with_consoles(|| {
+            let (index, c) = self
+                .consoles
+                .iter()
+                .enumerate()
+                .find(|(_, c)| !c.is_registered())
+                .ok_or(ConsoleError::Full)?;
+            let sink = sink.take().ok_or(ConsoleError::Busy)?;
+            let generation = c.install(
+                sink,
+                filter,
+                self.ring.oldest(),
+                self.ring.lost().unstored(),
+                dedicated,
+            );
+            if dedicated {
+                // Ordering: Relaxed; a hint for log calls to wake the
+                // printer, set once.
+                self.dedicated.store(true, Ordering::Relaxed);
             }
-            if self.lock.exit_unsafe(&owner) != Boundary::Continue {
-                return result;
-            }
-        }
+            Ok(ConsoleId {
+                index: index as u16,
+                generation,
+            })
+        });
         // Bounded (I5): registering prints nothing here; what the ring
         // already holds is the printer's (or the next log call's) to print.
-        if self.lock.release_exhausted(&owner) != Release::Lost && result.is_ok() {
+        if result.is_ok() {
             self.wake_printer();
         }
         result
     }
 
-    /// Sets one console's level filter.
-    pub fn set_console_level(&self, console: usize, filter: LevelFilter) {
-        if let Some(c) = self.consoles.get(console) {
-            c.set_filter(filter);
+    /// Runs `f` owning the consoles between records, as the calling
+    /// context, and prints nothing: `Busy` if another context owns them.
+    /// Records stored meanwhile are left to the printer.
+    fn with_consoles<R>(
+        &self,
+        f: impl FnOnce() -> Result<R, ConsoleError>,
+    ) -> Result<R, ConsoleError> {
+        let owner = match self
+            .lock
+            .acquire_or_mark(P::caller(), Priority::Normal, false)
+        {
+            Attempt::Acquired(o) => o,
+            Attempt::Busy(_) => return Err(ConsoleError::Busy),
+        };
+        if self.lock.enter_unsafe(&owner).is_err() {
+            return Err(ConsoleError::Busy);
+        }
+        let result = f();
+        if self.lock.exit_unsafe(&owner) == Boundary::Continue
+            && self.lock.release_exhausted(&owner) == Release::Released
+        {
+            // Records stored while we held the lock are the printer's.
+            self.wake_printer();
+        }
+        result
+    }
+
+    /// The console registered at place `index` now (`0..CONSOLES`), if any.
+    pub fn console_at(&self, index: usize) -> Option<ConsoleId> {
+        let c = self.consoles.get(index).filter(|c| c.is_registered())?;
+        Some(ConsoleId {
+            index: index as u16,
+            generation: c.generation(),
+        })
+    }
+
+    /// The console `id` names, if it is still registered.
+    fn console(&self, id: ConsoleId) -> Result<&Console, ConsoleError> {
+        self.consoles
+            .get(id.index())
+            .filter(|c| c.is_registered() && c.generation() == id.generation)
+            .ok_or(ConsoleError::Gone)
+    }
+
+    /// Removes a console and gives its sink back. Prints nothing (any
+    /// context may call it); `Busy` if another context owns the consoles
+    /// or runs this console's printer right now. What the console had not
+    /// printed yet is not printed to it any more.
+    pub fn remove_console(&self, id: ConsoleId) -> Result<&'static mut dyn Sink, ConsoleError> {
+        self.with_consoles(|| {
+            let c = self.console(id)?;
+            if c.is_dedicated() && !c.claim() {
+                return Err(ConsoleError::Busy);
+            }
+            let sink = c.uninstall();
+            if c.is_dedicated() {
+                c.unclaim();
+            }
+            sink.ok_or(ConsoleError::Gone)
+        })
+    }
+
+    /// Puts `sink` in place of console `id`'s sink and gives the old one
+    /// back; the console keeps its place in the log, its filter and its
+    /// counters, and the new sink gets the line in progress whole. Prints
+    /// nothing. On failure the new sink comes back with the error.
+    #[allow(clippy::type_complexity)]
+    pub fn replace_sink(
+        &self,
+        id: ConsoleId,
+        sink: &'static mut dyn Sink,
+    ) -> Result<&'static mut dyn Sink, (ConsoleError, &'static mut dyn Sink)> {
+        let mut new = Some(sink);
+        let result = self.with_consoles(|| {
+            let c = self.console(id)?;
+            if c.is_dedicated() && !c.claim() {
+                return Err(ConsoleError::Busy);
+            }
+            let swapped = match new.take() {
+                Some(s) => c.swap_sink(s),
+                None => return Err(ConsoleError::Busy),
+            };
+            if c.is_dedicated() {
+                c.unclaim();
+            }
+            swapped.map_err(|s| {
+                new = Some(s);
+                ConsoleError::Gone
+            })
+        });
+        match (result, new) {
+            (Ok(old), _) => Ok(old),
+            (Err(e), Some(sink)) => Err((e, sink)),
+            (Err(_), None) => unreachable!("a failed swap hands the new sink back"),
         }
     }
 
-    /// Counters of one console.
-    pub fn console_stats(&self, console: usize) -> Option<ConsoleStats> {
-        self.consoles
-            .get(console)
-            .filter(|c| c.is_registered())
-            .map(|c| c.stats())
+    /// Sets one console's level filter.
+    pub fn set_console_level(
+        &self,
+        id: ConsoleId,
+        filter: LevelFilter,
+    ) -> Result<(), ConsoleError> {
+        self.console(id).map(|c| c.set_filter(filter))
+    }
+
+    /// Counters of one console; `None` once it was removed.
+    pub fn console_stats(&self, id: ConsoleId) -> Option<ConsoleStats> {
+        self.console(id).ok().map(|c| c.stats())
     }
 
     /// Logger-wide counters.
@@ -668,16 +792,18 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
     /// may take as long as it takes while log calls and the shared printer
     /// serve the other consoles. Run it from its own context whenever the
     /// printer is woken. `Busy` if another context runs it right now, or
-    /// the console is not a dedicated one.
-    pub fn console_printer(&self, console: usize) -> PrinterStatus {
-        let Some(c) = self
-            .consoles
-            .get(console)
-            .filter(|c| c.is_registered() && c.is_dedicated())
-        else {
+    /// the console is not a dedicated one (or was removed).
+    pub fn console_printer(&self, id: ConsoleId) -> PrinterStatus {
+        let Some(c) = self.console(id).ok().filter(|c| c.is_dedicated()) else {
             return PrinterStatus::Busy;
         };
         if !c.claim() {
+            return PrinterStatus::Busy;
+        }
+        // Removed (or removed and added again) between the look-up and the
+        // claim: not ours to print.
+        if self.console(id).is_err() {
+            c.unclaim();
             return PrinterStatus::Busy;
         }
         let status = loop {

@@ -97,7 +97,7 @@ pub use handle::DynLogger;
 pub use hold::{ConsoleHold, ConsoleOwner};
 #[cfg(all(test, loom))]
 pub(crate) use lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
-pub use logger::{AddConsoleError, Logger, LoggerStats, PrinterStatus};
+pub use logger::{ConsoleError, ConsoleId, Logger, LoggerStats, PrinterStatus};
 pub use render::LineFormat;
 #[cfg(all(
     feature = "riscv",

@@ -245,6 +245,9 @@ impl ConsoleStats {
 
 pub(crate) struct Console {
     registered: AtomicBool,
+    /// Bumped by every install, so a [`ConsoleId`](super::ConsoleId) of a
+    /// removed console never names the one installed in its place.
+    generation: AtomicU32,
     /// Served only by its own printer ([`Logger::console_printer`](super::Logger::console_printer)),
     /// never by the shared printing loop: a synchronously slow sink then
     /// paces no other console.
@@ -293,6 +296,7 @@ impl Console {
         pub(crate) fn new() -> Console {
             Console {
                 registered: AtomicBool::new(false),
+                generation: AtomicU32::new(0),
                 dedicated: AtomicBool::new(false),
                 claimed: AtomicBool::new(false),
                 in_write: AtomicBool::new(false),
@@ -348,7 +352,15 @@ impl Console {
         self.claimed.load(Ordering::Relaxed)
     }
 
-    /// Owner-only: installs the sink and its starting point.
+    /// The generation of the sink installed now (or last).
+    pub(crate) fn generation(&self) -> u32 {
+        // Ordering: Relaxed; written before the Release of `registered` and
+        // read after an Acquire of it (`is_registered`).
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Owner-only: installs the sink and its starting point; returns the
+    /// new generation.
     pub(crate) fn install(
         &self,
         sink: &'static mut dyn Sink,
@@ -356,9 +368,28 @@ impl Console {
         cursor: Cursor,
         lost_seen: u32,
         dedicated: bool,
-    ) {
+    ) -> u32 {
+        // Ordering: Relaxed; published by the Release store of `registered`.
+        let generation = self.generation.load(Ordering::Relaxed).wrapping_add(1);
+        // Ordering: Relaxed; published by the Release store of `registered`.
+        self.generation.store(generation, Ordering::Relaxed);
         // Ordering: Relaxed; published by the Release store of `registered`.
         self.dedicated.store(dedicated, Ordering::Relaxed);
+        // A new console's counters start at zero (this place may have held
+        // a removed console).
+        for counter in [
+            &self.printed,
+            &self.filtered,
+            &self.missed,
+            &self.skipped,
+            &self.printed_unstored,
+            &self.failed,
+            &self.writer_lost,
+            &self.announced,
+        ] {
+            // Ordering: Relaxed; statistics, published with `registered`.
+            counter.store(0, Ordering::Relaxed);
+        }
         self.with(|slot, st| {
             *slot = Some(sink);
             *st = fresh_state();
@@ -368,6 +399,34 @@ impl Console {
         self.set_filter(filter);
         // Ordering: Release; pairs with the Acquire in `is_registered`.
         self.registered.store(true, Ordering::Release);
+        generation
+    }
+
+    /// Owner-only (and, for a dedicated console, claim holder): takes the
+    /// sink out and unregisters the console.
+    pub(crate) fn uninstall(&self) -> Option<&'static mut dyn Sink> {
+        // Ordering: Release; pairs with the Acquire in `is_registered`: a
+        // context that sees it unregistered leaves the console alone.
+        self.registered.store(false, Ordering::Release);
+        self.with(|slot, _| slot.take())
+    }
+
+    /// Owner-only: puts `sink` in place of the current one. The unit in
+    /// progress (a line the old sink may have taken in part) is sent to the
+    /// new sink whole, from its start.
+    /// Gives `sink` back if there was no sink to replace.
+    pub(crate) fn swap_sink(
+        &self,
+        sink: &'static mut dyn Sink,
+    ) -> Result<&'static mut dyn Sink, &'static mut dyn Sink> {
+        self.with(|slot, st| match slot.take() {
+            Some(old) => {
+                st.offset = 0;
+                *slot = Some(sink);
+                Ok(old)
+            }
+            None => Err(sink),
+        })
     }
 
     /// Marks the start or end of a sink write.

@@ -403,7 +403,7 @@ pub fn pend_and_sync(irq: Irq) {
 /// Whether console 0 has dealt with every record stored so far and
 /// announced every loss.
 pub fn drained(log: &dyn DynLogger) -> bool {
-    let Some(s) = log.console_stats(0) else {
+    let Some(s) = log.console_at(0).and_then(|id| log.console_stats(id)) else {
         return false;
     };
     s.consumed() == log.stats().next_seq && s.announced as u64 == s.dropped()

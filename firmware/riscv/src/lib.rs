@@ -306,7 +306,7 @@ pub fn log_deferred(level: logbuf::Level, args: core::fmt::Arguments<'_>) {
 /// Whether the console has dealt with every record logged through [`log`]
 /// (printed, or lost and announced).
 pub fn drained() -> bool {
-    let Some(s) = LOG.console_stats(0) else {
+    let Some(s) = LOG.console_at(0).and_then(|id| LOG.console_stats(id)) else {
         return false;
     };
     // Ordering: Relaxed; see `log`.

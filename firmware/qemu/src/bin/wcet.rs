@@ -191,7 +191,7 @@ fn measure(backlog: u32) {
         ),
     );
     // Where losses came from (the checker accounts for them either way).
-    if let Some(c) = LOG.console_stats(0) {
+    if let Some(c) = LOG.console_at(0).and_then(|id| LOG.console_stats(id)) {
         let lost = LOG.ring().lost();
         LOG.log(
             Level::Info,
