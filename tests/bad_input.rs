@@ -116,7 +116,8 @@ mod common;
 
 use common::{set_caller, Board};
 use logbuf::console::{
-    Budget, Caller, Config, ConsoleError, LineFormat, Logger, Platform, PrinterStatus, LINE_MAX,
+    Budget, Caller, Config, ConsoleError, DynLogger, LineFormat, Logger, Platform, PrinterStatus,
+    LINE_MAX,
 };
 use logbuf::sinks::Capture;
 use logbuf::LevelFilter;
@@ -170,9 +171,7 @@ fn leak<P: Platform, const W: usize, const S: usize, const C: usize>(
 }
 
 /// A capture console on `log`, registered at Trace.
-fn console<P: Platform, const W: usize, const S: usize, const C: usize>(
-    log: &'static Logger<P, W, S, C>,
-) -> Capture {
+fn console(log: &'static dyn DynLogger) -> Capture {
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();

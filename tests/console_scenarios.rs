@@ -9,7 +9,7 @@
 mod common;
 
 use common::{as_caller, must_finish, producer_and_index, set_caller, Board};
-use logbuf::console::{Budget, Caller, Config, Logger, PrinterStatus};
+use logbuf::console::{Budget, Caller, Config, DynLogger, Logger, PrinterStatus};
 use logbuf::sinks::Capture;
 use logbuf::{Level, LevelFilter};
 use std::collections::BTreeMap;
@@ -62,7 +62,7 @@ impl Gate {
     }
 }
 
-fn parking_console<const ID: usize>(log: &'static Log<ID>) -> (Capture, Gate) {
+fn parking_console(log: &'static dyn DynLogger) -> (Capture, Gate) {
     let cap = Capture::new();
     let gate = Gate::default();
     let g = gate.clone();
@@ -94,11 +94,7 @@ fn assert_complete(lines: &[String], producer: u32, count: u64) {
 
 /// Starts an owner thread on `core` that logs one record and parks inside
 /// the sink. Returns when it is parked (owning the consoles, mid-record).
-fn parked_owner<const ID: usize>(
-    log: &'static Log<ID>,
-    gate: &Gate,
-    core: u8,
-) -> std::thread::JoinHandle<()> {
+fn parked_owner(log: &'static dyn DynLogger, gate: &Gate, core: u8) -> std::thread::JoinHandle<()> {
     gate.arm();
     let h = std::thread::spawn(move || {
         set_caller(Caller::thread(core, 1));
