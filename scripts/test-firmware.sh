@@ -46,6 +46,17 @@ cargo fmt --manifest-path $FW/Cargo.toml --check
 cargo clippy -q --manifest-path $FW/Cargo.toml --target thumbv7m-none-eabi --bins -- -D warnings
 step "build thumbv7m (Cortex-M3, LM3S6965)"
 build m3 thumbv7m-none-eabi "flood panic wcet unplug hostile wedge warm irqcost cutnotice"
+step "static loggers stay in .bss (issue 12: Platform::CONFIG, zero-valued console state)"
+# wcet's logger (42 KiB, Config::IRQ_PRINTS through PrintsBoard::CONFIG) and
+# irqcost's two loggers must cost no flash: nothing of them in .data.
+OBJDUMP="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-objdump"
+for b in wcet irqcost; do
+    data=$((16#$("$OBJDUMP" -h "$ELF/m3-$b" | awk '$2 == ".data" {print $3}')))
+    bss=$((16#$("$OBJDUMP" -h "$ELF/m3-$b" | awk '$2 == ".bss" {print $3}')))
+    echo "m3-$b: .data $data bytes, .bss $bss bytes"
+    [ "$data" -le 16 ] || fail "m3-$b: $data bytes of .data: a static logger left .bss"
+    [ "$bss" -ge 16384 ] || fail "m3-$b: only $bss bytes of .bss: where is the logger?"
+done
 step "build thumbv6m (Cortex-M0: portable-atomic + cortex-m critical-section-single-core)"
 build m0 thumbv6m-none-eabi "flood panic wcet hostile wedge warm irqcost"
 step "build flood at its second interrupt rate (feature flood-slow), M3 and M0"

@@ -487,7 +487,7 @@ fn render_unit(
     };
     let payload = st.batch.payload(e);
     match format {
-        RecordFormat::Lines => render_line(line, &e.header, payload, out),
+        RecordFormat::Lines => render_line(line, &e.header(), payload, out),
         RecordFormat::Frames => out.write_bytes(payload),
     }
 }

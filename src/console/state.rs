@@ -45,10 +45,17 @@ pub(crate) enum Unit {
     Notice { count: u64, ts: u64 },
 }
 
-/// One record read ahead.
+/// One record read ahead. Its header is kept with the level as a byte, 0
+/// in an unused entry: a fresh console is then all zero, so a `static`
+/// logger stays in `.bss` (`Level` has no zero value).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ahead {
-    pub header: Header,
+    seq: u64,
+    timestamp: u64,
+    level: u8,
+    context: u8,
+    flags: Flags,
+    header_len: u16,
     /// Records dropped just before this one (announced with it).
     pub dropped_before: u64,
     /// Its payload bytes in the batch buffer: `start..start + len`.
@@ -56,17 +63,27 @@ pub(crate) struct Ahead {
     pub len: u16,
 }
 
-const NO_HEADER: Header = Header {
-    seq: 0,
-    timestamp: 0,
-    level: Level::Info,
-    context: 0,
-    flags: Flags::from_bits(0),
-    len: 0,
-};
+impl Ahead {
+    /// The record's header as the ring returned it.
+    pub fn header(&self) -> Header {
+        Header {
+            seq: self.seq,
+            timestamp: self.timestamp,
+            level: Level::from_bits(self.level).unwrap_or(Level::Info),
+            context: self.context,
+            flags: self.flags,
+            len: self.header_len,
+        }
+    }
+}
 
 const NO_AHEAD: Ahead = Ahead {
-    header: NO_HEADER,
+    seq: 0,
+    timestamp: 0,
+    level: 0,
+    context: 0,
+    flags: Flags::from_bits(0),
+    header_len: 0,
     dropped_before: 0,
     start: 0,
     len: 0,
@@ -114,7 +131,12 @@ impl Batch {
     pub fn push(&mut self, header: Header, dropped_before: u64) {
         let len = (header.len as usize).min(LINE_MAX) as u16;
         self.entries[self.back as usize] = Ahead {
-            header,
+            seq: header.seq,
+            timestamp: header.timestamp,
+            level: header.level as u8,
+            context: header.context,
+            flags: header.flags,
+            header_len: header.len,
             dropped_before,
             start: self.used,
             len,
