@@ -53,7 +53,7 @@ echo "built $FW for thumbv7em-none-eabihf"
 command -v qemu-system-arm >/dev/null || fail "qemu-system-arm not installed (scripts/setup.sh installs it)"
 cargo build -q --manifest-path $FW/Cargo.toml --release --target thumbv7m-none-eabi
 status=0
-timeout 3 qemu-system-arm -machine lm3s6965evb -cpu cortex-m3 -nographic \
+timeout 5 qemu-system-arm -machine lm3s6965evb -cpu cortex-m3 -nographic \
     -icount shift=4,align=off,sleep=off \
     -kernel $FW/target/thumbv7m-none-eabi/release/board </dev/null >"$TMP/uart.txt" 2>"$TMP/stderr" || status=$?
 [ "$status" = 124 ] || { cat "$TMP/stderr" >&2; fail "QEMU exited with $status, expected the timeout (124)"; }
