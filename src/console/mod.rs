@@ -70,6 +70,10 @@
 
 mod config;
 mod context;
+// The stock Cortex-M platform; also built for host unit tests of the NVIC
+// register arithmetic.
+#[cfg(any(all(feature = "cortex-m", target_arch = "arm"), test))]
+mod cortex_m;
 mod emit;
 mod handle;
 mod hold;
@@ -93,6 +97,8 @@ pub use context::cortex_m_caller;
 #[cfg(feature = "std")]
 pub use context::StdThreads;
 pub use context::{Caller, ContextClass, ContextId, Platform, Priority};
+#[cfg(all(feature = "cortex-m", target_arch = "arm"))]
+pub use cortex_m::pend_interrupt;
 pub use handle::DynLogger;
 pub use hold::{ConsoleHold, ConsoleOwner};
 #[cfg(all(test, loom))]
