@@ -172,7 +172,7 @@ fn interrupt_budget_then_printer_pass_prints_everything_once() {
         assert!(log.stats().max_irq_records <= 1);
         log.printer();
         assert_eq!(sorted(lines(out)), ["i1", "i2", "t"]);
-        let st = log.console_stats(0).unwrap();
+        let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
         assert_eq!(st.printed, 3);
         assert_eq!(st.missed, 0);
     });

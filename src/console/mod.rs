@@ -102,7 +102,7 @@ pub use cortex_m::pend_interrupt;
 pub use handle::DynLogger;
 pub use hold::{ConsoleHold, ConsoleOwner};
 #[cfg(all(test, loom))]
-pub(crate) use lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
+pub(crate) use lock::{Attempt, Boundary, ConsoleLock, Release};
 pub use logger::{ConsoleError, ConsoleId, Logger, LoggerStats, PrinterStatus};
 pub use render::LineFormat;
 #[cfg(all(

@@ -214,7 +214,9 @@ pub use record::{Flags, Header, RecordMeta};
 pub use recovery::Recovery;
 pub use writer::Grant;
 
-use crate::sync::{fence, AtomicU32, AtomicU8, Ordering};
+#[cfg(not(loom))]
+use crate::sync::AtomicU8;
+use crate::sync::{fence, AtomicU32, Ordering};
 use crate::Level;
 use record::{payload_words, unpack_meta, HEADER_WORDS};
 
