@@ -293,7 +293,7 @@ fn main() {
     if !run.done {
         usage();
     }
-    let lost = alt::LOGBUF.0.ring().lost();
+    let lost = alt::LOGBUF.0.ring().dropped();
     if lost.total() != 0 {
         println!("logbuf records lost by writers: {lost:?}");
     }

@@ -30,6 +30,7 @@
 extern crate std;
 
 pub mod console;
+mod counter;
 pub mod frontends;
 mod level;
 pub mod ring;

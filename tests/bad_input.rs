@@ -40,7 +40,7 @@ fn drain(ring: &R) -> Vec<(logbuf::ring::Header, Vec<u8>)> {
     for _ in 0..64 {
         match ring.read(&mut c, &mut buf) {
             Read::Record(h) => out.push((h, buf[..h.len as usize].to_vec())),
-            Read::Missed(n) => panic!("missed {n} on a quiet ring"),
+            Read::Dropped(n) => panic!("missed {n} on a quiet ring"),
             Read::Empty => break,
         }
     }
@@ -225,7 +225,7 @@ fn records_larger_than_the_ring_are_cut_flagged_and_printed_as_such() {
             .printed,
         3
     );
-    assert_eq!(log.ring().lost().total(), 0);
+    assert_eq!(log.ring().dropped().total(), 0);
 }
 
 /// A clock that goes backwards: records keep their sequence order and
@@ -296,13 +296,13 @@ fn sink_that_always_fails_costs_counted_records_never_a_hang() {
     assert!(bad.bytes().is_empty());
     assert!(bad.writes() <= 2 * 200 + 2, "{} writes", bad.writes());
     let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
-    assert_eq!((st.failed, st.printed), (1, 0));
+    assert_eq!((st.sink_failed, st.printed), (1, 0));
     bad.set_fail_always(false);
     assert_eq!(log.printer(), PrinterStatus::Idle);
     let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 200);
-    assert!(st.missed + st.skipped > 150, "the ring holds 16");
-    assert_eq!(st.announced, st.failed + st.missed + st.skipped);
+    assert!(st.overwritten + st.skipped > 150, "the ring holds 16");
+    assert_eq!(st.announced, st.sink_failed + st.overwritten + st.skipped);
     let lines = bad.lines();
     // The failed record's notice comes first, with the next record (read
     // ahead before the sink failed); each later gap's notice comes with the
@@ -310,11 +310,11 @@ fn sink_that_always_fails_costs_counted_records_never_a_hang() {
     assert!(lines[0].ends_with("! 1 message dropped"), "{}", lines[0]);
     assert_eq!(
         common::announced(&bad.text()),
-        st.announced as u64,
+        st.announced,
         "every loss once"
     );
     let printed = indexes(&lines);
-    assert_eq!(printed.len() as u32, st.printed);
+    assert_eq!(printed.len() as u64, st.printed);
     assert_eq!(printed.last(), Some(&199), "{lines:#?}");
 }
 
@@ -459,8 +459,8 @@ fn sink_that_logs_on_every_write_is_bounded_per_call() {
     assert_eq!(log.printer(), PrinterStatus::Idle);
     let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 101);
-    assert_eq!(st.printed as u64 + st.missed as u64, 101);
-    assert_eq!(st.announced, st.missed);
+    assert_eq!(st.printed + st.overwritten, 101);
+    assert_eq!(st.announced, st.overwritten);
 
     // During a panic flush.
     let log: &'static Log<47> = leak(Config::DEFAULT);
@@ -671,7 +671,7 @@ fn writer_that_never_commits_costs_only_its_own_record() {
         a.write(RecordMeta::new(Level::Info), &[i; 3])
             .expect("never refused because of the stalled writer");
     }
-    let lost = a.lost();
+    let lost = a.dropped();
     assert_eq!((lost.overtaken, lost.unstored()), (1, 0));
     assert_eq!(
         logbuf::ring::Dropped::Overtaken.to_string(),

@@ -146,7 +146,7 @@ fn owner_preempted_mid_record_others_return_in_bounded_steps() {
     assert_eq!(
         log.console_stats(log.console_at(0).unwrap())
             .unwrap()
-            .missed,
+            .overwritten,
         0
     );
 }
@@ -556,11 +556,11 @@ fn blocked_console_does_not_stall_others_and_announces_its_losses() {
     slow.set_block_always(false);
     assert_eq!(log.printer(), PrinterStatus::Idle);
     let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
-    let dropped = st.missed + st.skipped;
+    let dropped = st.overwritten + st.skipped;
     assert!(dropped > 400, "the ring holds far fewer than 500");
     assert_eq!(st.printed + dropped, 500);
     let text = slow.text();
-    assert_eq!(common::announced(&text), dropped as u64);
+    assert_eq!(common::announced(&text), dropped);
     assert_eq!(st.announced, dropped);
     // The records it had read ahead (held by the console, 8 at most) come
     // first, whole; then a notice for everything overwritten meanwhile,
@@ -602,7 +602,7 @@ fn failing_sink_and_console_filters_keep_counts_balanced() {
         log.log(level, format_args!("rec p1 n={i}"));
     }
     let f = log.console_stats(log.console_at(0).unwrap()).unwrap();
-    assert_eq!(f.failed, 1);
+    assert_eq!(f.sink_failed, 1);
     assert_eq!(f.printed, 9);
     assert_eq!(f.consumed(), 10);
     assert_eq!(f.announced, 1);
@@ -614,7 +614,7 @@ fn failing_sink_and_console_filters_keep_counts_balanced() {
     log.log(Level::Error, format_args!("rec p1 n={}", 10));
     log.log(Level::Error, format_args!("rec p1 n={}", 11));
     let f = log.console_stats(log.console_at(0).unwrap()).unwrap();
-    assert_eq!((f.failed, f.printed, f.announced), (2, 10, 2));
+    assert_eq!((f.sink_failed, f.printed, f.announced), (2, 10, 2));
     assert_eq!(common::announced(&flaky.text()), 2);
 }
 
@@ -626,7 +626,7 @@ fn pin_until_refused(
     mut log: impl FnMut(u32) -> bool,
 ) -> (Vec<logbuf::ring::Grant<'static, 64, 4>>, u32, u32) {
     let (mut grants, mut stored, mut tried) = (Vec::new(), 0, 0);
-    while ring.lost().unstored() == 0 {
+    while ring.dropped().unstored() == 0 {
         assert!(grants.len() < 16, "pins never filled the ring");
         if let Ok(g) = ring.reserve(8, logbuf::ring::RecordMeta::new(Level::Info)) {
             grants.push(g);
@@ -653,13 +653,13 @@ fn records_the_ring_could_not_store_are_announced() {
     let (grants, stored, tried) = pin_until_refused(log.ring(), |i| {
         log.log(Level::Info, format_args!("p1 n={i}"))
     });
-    let lost = log.ring().lost();
+    let lost = log.ring().dropped();
     assert!(lost.unstored() > 0, "pinned words fill the ring at last");
     assert_eq!(stored + lost.unstored(), tried);
     drop(grants);
     log.printer();
     let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
-    assert_eq!(st.writer_lost, lost.unstored());
+    assert_eq!(st.unstored, u64::from(lost.unstored()));
     assert!(common::announced(&cap.text()) >= lost.unstored() as u64);
 }
 
@@ -751,7 +751,7 @@ fn sinks_are_never_entered_by_two_contexts_at_once() {
     let lines = cap.lines();
     let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 900);
-    if st.missed == 0 && st.skipped == 0 {
+    if st.overwritten == 0 && st.skipped == 0 {
         for t in 0..3 {
             assert_complete(&lines, t, 300);
         }
@@ -877,7 +877,7 @@ fn stalled_thread_call_costs_only_its_own_record() {
     );
     assert_eq!(stalled.commit(), Err(logbuf::ring::Dropped::Overtaken));
     assert_eq!(log.printer(), PrinterStatus::Idle);
-    let lost = log.ring().lost();
+    let lost = log.ring().dropped();
     assert_eq!((lost.overtaken, lost.unstored()), (1, 0));
     let lines = cap.lines();
     let got = per_producer(&lines).remove(&2).unwrap();
@@ -893,7 +893,7 @@ fn stalled_thread_call_costs_only_its_own_record() {
     );
     let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 401, "400 stored + the overtaken one");
-    assert_eq!(common::announced(&cap.text()), 401 - st.printed as u64);
+    assert_eq!(common::announced(&cap.text()), 401 - st.printed);
 }
 
 /// Issue 10: the panic flush steps over a record a writer was cut in
@@ -942,12 +942,12 @@ fn panic_message_gets_out_even_if_the_ring_refuses_it() {
         log.log(Level::Info, format_args!("fill p1 n={i}"))
     });
     grants.into_iter().for_each(std::mem::forget);
-    let before = log.ring().lost().unstored();
+    let before = log.ring().dropped().unstored();
     // SAFETY: test stand-in for a panic handler; the stalled writers never
     // run again.
     unsafe { log.panic_flush(format_args!("boom p9 n=0")) };
     assert_eq!(
-        log.ring().lost().unstored(),
+        log.ring().dropped().unstored(),
         before + 1,
         "the ring refused it"
     );
@@ -1014,7 +1014,7 @@ fn dedicated_slow_console_does_not_pace_a_fast_one() {
     for i in 1..100 {
         log.log(Level::Info, format_args!("next p1 n={i}"));
         let st = log.console_stats(f).unwrap();
-        assert_eq!(st.printed as u64, i + 1, "fast console lag after call {i}");
+        assert_eq!(st.printed, i + 1, "fast console lag after call {i}");
     }
     assert!(
         slow.lines().is_empty(),

@@ -76,8 +76,8 @@ fn run<const ID: usize>(config: Config) {
         passes += 1;
         assert!(passes < 1000, "printer never became idle");
     }
-    let writer_lost = log.ring().lost().unstored() as u64;
-    let overtaken = log.ring().lost().overtaken as u64;
+    let writer_lost = log.ring().dropped().unstored() as u64;
+    let overtaken = log.ring().dropped().overtaken as u64;
     assert_eq!(stored + writer_lost + overtaken, 3 * PER_PRODUCER);
 
     for (i, cap) in [&fast, &slow].into_iter().enumerate() {
@@ -85,18 +85,14 @@ fn run<const ID: usize>(config: Config) {
         // I2: every committed record printed, or missed/failed and announced.
         // Overtaken records had sequence numbers: consoles missed them.
         assert_eq!(st.consumed(), stored + overtaken, "console {i}: {st:?}");
-        assert_eq!(st.writer_lost as u64, writer_lost);
+        assert_eq!(st.unstored, writer_lost);
         assert_eq!(
-            st.announced as u64,
-            st.missed as u64 + st.skipped as u64 + st.failed as u64 + writer_lost,
+            st.announced,
+            st.overwritten + st.skipped + st.sink_failed + writer_lost,
             "console {i}: every loss announced"
         );
         let text = cap.text();
-        assert_eq!(
-            announced(&text),
-            st.announced as u64,
-            "console {i}: notices"
-        );
+        assert_eq!(announced(&text), st.announced, "console {i}: notices");
         let mut last = [None::<u64>; 4];
         let mut lines = 0u64;
         for line in text.lines() {
@@ -116,7 +112,7 @@ fn run<const ID: usize>(config: Config) {
             }
         }
         assert_eq!(
-            lines, st.printed as u64,
+            lines, st.printed,
             "console {i}: one line per printed record"
         );
     }

@@ -225,7 +225,7 @@ fn arbitrary_payloads_split_into_one_group_per_record_in_order() {
             .iter()
             .map(|i| if let Item::Notice(n) = i { *n } else { 0 })
             .sum();
-        assert_eq!(notices, st.announced as u64, "seed {seed}");
+        assert_eq!(notices, st.announced, "seed {seed}");
         all_notices += notices;
         // The records printed are a subsequence of those logged, in order.
         let mut from = 0;
@@ -236,7 +236,7 @@ fn arbitrary_payloads_split_into_one_group_per_record_in_order() {
             from = k + 1;
         }
         let records = got.len() - got.iter().filter(|i| matches!(i, Item::Notice(_))).count();
-        assert_eq!(records as u32, st.printed, "seed {seed}");
+        assert_eq!(records as u64, st.printed, "seed {seed}");
     }
     assert!(
         all_notices > 0,

@@ -186,9 +186,9 @@ fn check(
     warn_made: u64,
 ) -> Outcome {
     let text = String::from_utf8(w.bytes.clone()).expect("ASCII only");
-    let dropped = st.missed as u64 + st.skipped as u64 + st.failed as u64 + st.writer_lost as u64;
+    let dropped = st.overwritten + st.skipped + st.sink_failed + st.unstored;
     assert_eq!(
-        st.printed as u64 + dropped,
+        st.printed + dropped,
         made,
         "printed + dropped = produced: {st:?}"
     );
@@ -213,7 +213,7 @@ fn check(
         }
     }
     assert_eq!(announced, dropped, "every drop announced once");
-    assert_eq!(st.announced as u64, dropped);
+    assert_eq!(st.announced, dropped);
     Outcome {
         goodput: good as f64 / (LOAD_NS / BYTE_NS) as f64,
         warn_made,

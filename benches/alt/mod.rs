@@ -101,7 +101,7 @@ pub trait Store: Sync {
     /// Formats and stores a record.
     fn store_fmt(&self, args: fmt::Arguments<'_>);
     /// Records not stored so far (only logbuf drops, and counts it).
-    fn lost(&self) -> u64 {
+    fn dropped(&self) -> u64 {
         0
     }
 }
@@ -138,8 +138,8 @@ impl Store for Logbuf {
     fn store_fmt(&self, args: fmt::Arguments<'_>) {
         self.0.log(Level::Info, args);
     }
-    fn lost(&self) -> u64 {
-        self.0.ring().lost().total() as u64
+    fn dropped(&self) -> u64 {
+        self.0.ring().dropped().total() as u64
     }
 }
 

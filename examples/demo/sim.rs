@@ -15,7 +15,7 @@
 use logbuf::console::{
     Budget, Caller, Config, ConsoleStats, Logger, LoggerStats, Platform, PrinterStatus,
 };
-use logbuf::ring::LostCounts;
+use logbuf::ring::DropCounts;
 use logbuf::sinks::{Sink, SinkError};
 use logbuf::{Level, LevelFilter};
 use std::cell::Cell;
@@ -88,14 +88,11 @@ impl ConsoleReport {
     /// Records this console never printed: overwritten before it got to
     /// them, failed, or never stored.
     pub fn dropped(&self) -> u64 {
-        self.stats.missed as u64
-            + self.stats.skipped as u64
-            + self.stats.failed as u64
-            + self.stats.writer_lost as u64
+        self.stats.overwritten + self.stats.skipped + self.stats.sink_failed + self.stats.unstored
     }
     /// printed + filtered + dropped = produced (I2).
     pub fn balanced(&self) -> bool {
-        self.stats.printed as u64 + self.stats.filtered as u64 + self.dropped() == self.produced
+        self.stats.printed + self.stats.filtered + self.dropped() == self.produced
     }
 }
 
@@ -107,7 +104,7 @@ pub struct Report {
     /// Logger-wide counters.
     pub logger: LoggerStats,
     /// Records writers could not store.
-    pub lost: LostCounts,
+    pub lost: DropCounts,
     /// From the first record to the last byte printed.
     pub elapsed: Duration,
     /// Budget of interrupt-context calls (records).
@@ -121,7 +118,7 @@ impl Report {
     pub fn balanced(&self) -> bool {
         self.consoles
             .iter()
-            .all(|c| c.balanced() && c.stats.announced as u64 == c.dropped())
+            .all(|c| c.balanced() && c.stats.announced == c.dropped())
     }
 
     /// The summary table.
@@ -464,7 +461,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
                     produced.load(Ordering::Relaxed),
                     f.printed,
                     u.printed,
-                    u.missed + u.skipped + u.writer_lost,
+                    u.overwritten + u.skipped + u.unstored,
                 );
                 let _ = std::io::stdout().flush();
             }
@@ -510,7 +507,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
     Report {
         consoles,
         logger: log.stats(),
-        lost: log.ring().lost(),
+        lost: log.ring().dropped(),
         elapsed,
         irq_budget: p.irq_budget,
         uart_tail: lines[lines.len().saturating_sub(8)..].to_vec(),

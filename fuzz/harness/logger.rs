@@ -351,7 +351,7 @@ fn log_call(log: &'static Log, model: &Shared, call: Call, level: Level, len: us
         (
             m.entries.len() - 1,
             payload,
-            log.ring().lost().unstored(),
+            log.ring().dropped().unstored(),
             m.known_drops,
         )
     };
@@ -373,7 +373,7 @@ fn log_call(log: &'static Log, model: &Shared, call: Call, level: Level, len: us
     let nested_drops = m.known_drops - drops_before;
     // Records this call never stored (a call may also overtake held grants:
     // those are noted by `note_overtaken`, not here).
-    let lost = log.ring().lost().unstored().wrapping_sub(lost_before) - nested_drops;
+    let lost = log.ring().dropped().unstored().wrapping_sub(lost_before) - nested_drops;
     let e = &mut m.entries[idx];
     if e.state == EState::Off {
         assert_eq!(returned, Some(false), "a disabled level was stored");
@@ -832,7 +832,7 @@ fn run_boot(
                 let mut m = model.borrow_mut();
                 let id = m.next_id;
                 m.next_id += 1;
-                let lost_before = log.ring().lost().unstored();
+                let lost_before = log.ring().dropped().unstored();
                 let (boot, text) = (m.boot, text_payload(m.boot, id, len, &HOSTILE_BYTES));
                 let mut entry = Entry {
                     boot,
@@ -852,7 +852,7 @@ fn run_boot(
                         grants.push((g, m.entries.len() - 1));
                     }
                     Err(_) => {
-                        assert_eq!(log.ring().lost().unstored(), lost_before + 1);
+                        assert_eq!(log.ring().dropped().unstored(), lost_before + 1);
                         entry.state = EState::Dropped;
                         m.entries.push(entry);
                         m.known_drops += 1;
@@ -1007,10 +1007,14 @@ fn settle(
         let committed = c.held_at_add + since.iter().filter(|e| e.occupies_slot()).count() as u64;
         let dropped = since.iter().filter(|e| e.state == EState::Dropped).count() as u32;
         assert_eq!(st.consumed(), committed, "console {i}: I2 {st:?}");
-        assert_eq!(st.writer_lost, dropped, "console {i}: writer drops seen");
+        assert_eq!(
+            st.unstored,
+            u64::from(dropped),
+            "console {i}: writer drops seen"
+        );
         assert_eq!(
             st.announced,
-            st.missed + st.skipped + st.failed + st.writer_lost,
+            st.overwritten + st.skipped + st.sink_failed + st.unstored,
             "console {i}: every loss announced {st:?}"
         );
         let (out, fails) = SINKS.with(|s| {
@@ -1022,11 +1026,11 @@ fn settle(
         }
         if c.frames {
             check_frames(&m, c, &out, &fails);
-            assert!(c.lines <= st.printed as u64, "console {i}: frames");
+            assert!(c.lines <= st.printed, "console {i}: frames");
         } else {
             check_lines(&m, c, &out, &fails);
-            assert_eq!(c.lines, st.printed as u64, "console {i}: record lines");
-            assert_eq!(c.notices, st.announced as u64, "console {i}: notices");
+            assert_eq!(c.lines, st.printed, "console {i}: record lines");
+            assert_eq!(c.notices, st.announced, "console {i}: notices");
         }
     }
     m.consoles = consoles;

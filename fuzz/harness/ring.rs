@@ -36,7 +36,7 @@
 
 use super::{pattern, payload_len, Input, MAX_OPS};
 use logbuf::ring::{
-    Cursor, Dropped, Flags, Grant, LostCounts, Policy, Read, RecordMeta, Recovery, Ring, MAGIC,
+    Cursor, DropCounts, Dropped, Flags, Grant, Policy, Read, RecordMeta, Recovery, Ring, MAGIC,
     MAX_ATTEMPTS, PINS,
 };
 use logbuf::Level;
@@ -86,7 +86,7 @@ struct Pin {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Want {
     Record(u64),
-    Missed(u64),
+    Dropped(u64),
     Empty,
 }
 
@@ -117,7 +117,7 @@ struct Model {
     slots: Vec<(i64, St)>,
     pins: Vec<Pin>,
     policy: Policy,
-    lost: LostCounts,
+    lost: DropCounts,
     /// `Cursor::new()` is a valid cursor: the ring is a fresh ring's
     /// lineage (not rebuilt from a corrupted image).
     clean: bool,
@@ -137,7 +137,7 @@ impl Model {
                 .collect(),
             pins: Vec::new(),
             policy,
-            lost: LostCounts::default(),
+            lost: DropCounts::default(),
             clean: true,
         }
     }
@@ -274,7 +274,7 @@ impl Model {
     /// A reader that fell behind moves to the tail.
     fn resync(&self, c: u64) -> (Want, u64) {
         if c < self.tail {
-            (Want::Missed(self.tail - c), self.tail)
+            (Want::Dropped(self.tail - c), self.tail)
         } else {
             (Want::Empty, c)
         }
@@ -299,7 +299,7 @@ impl Model {
             }
         }
         if lost > 0 {
-            (Want::Missed(lost), c)
+            (Want::Dropped(lost), c)
         } else {
             (Want::Empty, c)
         }
@@ -307,10 +307,10 @@ impl Model {
     fn has_unread(&self, c: u64) -> bool {
         self.read(c).0 != Want::Empty
     }
-    fn skip_missed(&self, c: u64) -> (u64, u64) {
+    fn skip_dropped(&self, c: u64) -> (u64, u64) {
         match self.judge(c) {
             Judged::Behind => match self.resync(c) {
-                (Want::Missed(n), c) => (n, c),
+                (Want::Dropped(n), c) => (n, c),
                 (_, c) => (0, c),
             },
             _ => (0, c),
@@ -370,7 +370,7 @@ impl Model {
             self.slots[(seq % n) as usize] = (seq as i64 - n as i64, St::Abandoned);
         }
         self.pins.clear();
-        self.lost = LostCounts::default();
+        self.lost = DropCounts::default();
         rep
     }
 }
@@ -544,7 +544,7 @@ fn rebuild<const W: usize, const S: usize>(
         _ => Policy::Overwrite,
     };
     let mut model = Model::new(policy, W / 4, S);
-    assert_eq!(ring.lost(), LostCounts::default());
+    assert_eq!(ring.dropped(), DropCounts::default());
     let oldest = ring.oldest().seq();
     let used = ring.newest().seq() - oldest;
     assert!(used as usize <= S, "recovered ring holds {used} records");
@@ -611,7 +611,7 @@ fn rebuild<const W: usize, const S: usize>(
             let run = seq - c.seq();
             assert_eq!(
                 ring.read(&mut c, &mut buf),
-                Read::Missed(run),
+                Read::Dropped(run),
                 "lost records before recovered seq {seq}"
             );
         }
@@ -705,7 +705,7 @@ fn run_boot<const W: usize, const S: usize>(
                 } else {
                     drop(g); // dropping commits too
                 }
-                assert_eq!(ring.lost(), model.lost, "lost counts after commit");
+                assert_eq!(ring.dropped(), model.lost, "lost counts after commit");
             }
             6 if !grants.is_empty() => {
                 // A writer cut for good (until the next reset recovers it):
@@ -740,9 +740,9 @@ fn run_boot<const W: usize, const S: usize>(
             }
             _ => {
                 let c = inp.below(3);
-                let (n, after) = model.skip_missed(cursors[c].seq());
-                assert_eq!(ring.skip_missed(&mut cursors[c]), n, "skip_missed count");
-                assert_eq!(cursors[c].seq(), after, "skip_missed cursor");
+                let (n, after) = model.skip_dropped(cursors[c].seq());
+                assert_eq!(ring.skip_dropped(&mut cursors[c]), n, "skip_dropped count");
+                assert_eq!(cursors[c].seq(), after, "skip_dropped cursor");
             }
         }
     }
@@ -868,7 +868,7 @@ fn checked_read<const W: usize, const S: usize>(
                 }
             }
         }
-        (Read::Missed(n), Want::Missed(m)) => assert_eq!(n, m, "missed count at {before}"),
+        (Read::Dropped(n), Want::Dropped(m)) => assert_eq!(n, m, "missed count at {before}"),
         (Read::Empty, Want::Empty) => {}
         (got, want) => panic!("read at {before}: ring {got:?}, model {want:?}"),
     }
@@ -910,7 +910,7 @@ fn place_cursor<const W: usize, const S: usize>(
 fn check_all<const W: usize, const S: usize>(ring: &Ring<W, S>, model: &Model) {
     assert_eq!(ring.oldest().seq(), model.tail, "oldest");
     assert_eq!(ring.newest().seq(), model.head(), "newest");
-    assert_eq!(ring.lost(), model.lost, "lost counts");
+    assert_eq!(ring.dropped(), model.lost, "lost counts");
     let mut c = ring.oldest();
     for _ in 0..=2 * S {
         if checked_read(ring, model, &mut c, Ring::<W, S>::MAX_PAYLOAD) == Read::Empty {

@@ -7,6 +7,7 @@ use super::context::{Caller, Platform, Priority};
 use super::emit::{self, Step, StepCtx};
 use super::lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
 use super::state::{Console, ConsoleStats};
+use crate::counter::Counter;
 use crate::ring::{RecordMeta, Ring};
 use crate::sinks::Sink;
 use crate::sync::{spin_hint, AtomicBool, AtomicU32, AtomicU8, Ordering};
@@ -19,15 +20,15 @@ use core::marker::PhantomData;
 pub struct LoggerStats {
     /// Direct handovers from an owner to a waiting caller or requester
     /// (counted once, by the owner that hands over).
-    pub handoffs: u32,
+    pub handoffs: u64,
     /// Takeovers (printer displacing a producer, emergency, panic).
-    pub takeovers: u32,
+    pub takeovers: u64,
     /// Waiters that gave up and withdrew.
-    pub waiter_timeouts: u32,
+    pub waiter_timeouts: u64,
     /// Calls to [`Platform::wake_printer`].
-    pub printer_wakes: u32,
+    pub printer_wakes: u64,
     /// Calls that stopped because their budget ran out.
-    pub budget_exhausted: u32,
+    pub budget_exhausted: u64,
     /// The most console steps one interrupt-context log call performed.
     pub max_irq_records: u32,
     /// The sequence number the next record gets: records stored so far
@@ -35,8 +36,8 @@ pub struct LoggerStats {
     /// range (see the ring's Limits). A console that is caught up has
     /// [`ConsoleStats::consumed`] equal to this.
     pub next_seq: u64,
-    /// Records writers dropped ([`Ring::lost`]).
-    pub dropped: crate::ring::LostCounts,
+    /// Records writers dropped ([`Ring::dropped`]).
+    pub dropped: crate::ring::DropCounts,
 }
 
 /// What [`Logger::printer`] did.
@@ -143,11 +144,11 @@ pub struct Logger<
     config: StoredConfig,
     /// Runtime level filter, stored as `Trace - filter` (0 = Trace).
     level: AtomicU8,
-    handoffs: AtomicU32,
-    takeovers: AtomicU32,
-    waiter_timeouts: AtomicU32,
-    printer_wakes: AtomicU32,
-    budget_exhausted: AtomicU32,
+    handoffs: Counter,
+    takeovers: Counter,
+    waiter_timeouts: Counter,
+    printer_wakes: Counter,
+    budget_exhausted: Counter,
     max_irq_records: AtomicU32,
     /// Nesting depth of `panic_flush` (a panic inside a sink while flushing).
     panic_depth: AtomicU32,
@@ -209,8 +210,8 @@ impl fmt::Write for Cut<'_> {
     }
 }
 
-struct Counter(usize);
-impl fmt::Write for Counter {
+struct ByteCount(usize);
+impl fmt::Write for ByteCount {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.0 += s.len();
         Ok(())
@@ -251,11 +252,11 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
                 consoles: crate::sync::array_of!(Console::new(); CONSOLES),
                 config,
                 level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
-                handoffs: AtomicU32::new(0),
-                takeovers: AtomicU32::new(0),
-                waiter_timeouts: AtomicU32::new(0),
-                printer_wakes: AtomicU32::new(0),
-                budget_exhausted: AtomicU32::new(0),
+                handoffs: Counter::new(),
+                takeovers: Counter::new(),
+                waiter_timeouts: Counter::new(),
+                printer_wakes: Counter::new(),
+                budget_exhausted: Counter::new(),
                 max_irq_records: AtomicU32::new(0),
                 panic_depth: AtomicU32::new(0),
                 dedicated: AtomicBool::new(false),
@@ -332,11 +333,11 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
             addr_of_mut!((*p).level).write(AtomicU8::new(crate::level::stored_filter(
                 LevelFilter::Trace,
             )));
-            addr_of_mut!((*p).handoffs).write(AtomicU32::new(0));
-            addr_of_mut!((*p).takeovers).write(AtomicU32::new(0));
-            addr_of_mut!((*p).waiter_timeouts).write(AtomicU32::new(0));
-            addr_of_mut!((*p).printer_wakes).write(AtomicU32::new(0));
-            addr_of_mut!((*p).budget_exhausted).write(AtomicU32::new(0));
+            addr_of_mut!((*p).handoffs).write(Counter::new());
+            addr_of_mut!((*p).takeovers).write(Counter::new());
+            addr_of_mut!((*p).waiter_timeouts).write(Counter::new());
+            addr_of_mut!((*p).printer_wakes).write(Counter::new());
+            addr_of_mut!((*p).budget_exhausted).write(Counter::new());
             addr_of_mut!((*p).max_irq_records).write(AtomicU32::new(0));
             addr_of_mut!((*p).panic_depth).write(AtomicU32::new(0));
             addr_of_mut!((*p).dedicated).write(AtomicBool::new(false));
@@ -454,7 +455,7 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
                 sink,
                 filter,
                 self.ring.oldest(),
-                self.ring.lost().unstored(),
+                self.ring.dropped().unstored(),
                 dedicated,
             );
             if dedicated {
@@ -590,20 +591,19 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
     pub fn stats(&self) -> LoggerStats {
         // Ordering: Relaxed; statistics.
         LoggerStats {
-            handoffs: self.handoffs.load(Ordering::Relaxed),
-            takeovers: self.takeovers.load(Ordering::Relaxed),
-            waiter_timeouts: self.waiter_timeouts.load(Ordering::Relaxed),
-            printer_wakes: self.printer_wakes.load(Ordering::Relaxed),
-            budget_exhausted: self.budget_exhausted.load(Ordering::Relaxed),
+            handoffs: self.handoffs.get(),
+            takeovers: self.takeovers.get(),
+            waiter_timeouts: self.waiter_timeouts.get(),
+            printer_wakes: self.printer_wakes.get(),
+            budget_exhausted: self.budget_exhausted.get(),
             max_irq_records: self.max_irq_records.load(Ordering::Relaxed),
             next_seq: self.ring.newest().seq(),
-            dropped: self.ring.lost(),
+            dropped: self.ring.dropped(),
         }
     }
 
-    fn bump(counter: &AtomicU32) {
-        // Ordering: Relaxed; statistics counter.
-        counter.fetch_add(1, Ordering::Relaxed);
+    fn bump(counter: &Counter) {
+        counter.add(1);
     }
 
     fn wake_printer(&self) {
@@ -669,7 +669,7 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         if line.write_fmt(args).is_ok() {
             return self.ring.write(meta, &line.buf[..line.len]).is_ok();
         }
-        let mut count = Counter(0);
+        let mut count = ByteCount(0);
         let _ = count.write_fmt(args);
         match self.ring.reserve(count.0, meta) {
             Ok(mut grant) => {

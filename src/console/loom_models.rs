@@ -174,7 +174,7 @@ fn interrupt_budget_then_printer_pass_prints_everything_once() {
         assert_eq!(sorted(lines(out)), ["i1", "i2", "t"]);
         let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
         assert_eq!(st.printed, 3);
-        assert_eq!(st.missed, 0);
+        assert_eq!(st.overwritten, 0);
     });
 }
 

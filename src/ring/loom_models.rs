@@ -120,7 +120,7 @@ fn check_record(h: &super::Header, buf: &[u8], len_of: fn(u8, u32) -> usize) -> 
 }
 
 /// What a reader saw: records (w, i, seq) in the order read, and the sum of
-/// `Missed(n)`.
+/// `Dropped(n)`.
 #[derive(Default)]
 struct Seen {
     records: Vec<(u8, u32, u64)>,
@@ -145,8 +145,8 @@ impl Seen {
                 let (w, i) = check_record(&h, &buf, len_of);
                 self.records.push((w, i, h.seq));
             }
-            Read::Missed(n) => {
-                assert!(n > 0, "Missed(0)");
+            Read::Dropped(n) => {
+                assert!(n > 0, "Dropped(0)");
                 assert_eq!(cursor.seq(), before + n, "cursor moved by other than n");
                 self.missed += n;
             }
@@ -260,10 +260,10 @@ fn assert_no_pins<const W: usize, const S: usize>(ring: &Ring<W, S>) {
 /// * every record returned, concurrently or afterwards, is intact (I6) and
 ///   carries the sequence number the cursor asked for;
 /// * per writer, records come out in the order written;
-/// * after the writers join, draining gives records read + `Missed` total =
+/// * after the writers join, draining gives records read + `Dropped` total =
 ///   writes that got a sequence number (stored or overtaken) exactly
 ///   (nothing lost silently, nothing twice); no overtaken record is read;
-/// * `ring.lost()` equals the failed writes, kind by kind (never a
+/// * `ring.dropped()` equals the failed writes, kind by kind (never a
 ///   spurious `Contention` with two writers), and no pin is left.
 fn wrap_model(name: &'static str, bound: usize, prefill: u32, n1: u32, n2: u32, reads: usize) {
     fn len_of(w: u8, _i: u32) -> usize {
@@ -305,7 +305,7 @@ fn wrap_model(name: &'static str, bound: usize, prefill: u32, n1: u32, n2: u32, 
             "read + missed != sequence numbers given out ({out:?})"
         );
         assert_eq!(cursor.seq(), out.sequenced());
-        let lost = ring.lost();
+        let lost = ring.dropped();
         assert_eq!(lost.busy, out.busy, "lost().busy != Busy writes");
         assert_eq!(
             lost.overtaken, out.overtaken,
@@ -328,7 +328,7 @@ fn two_writers_one_reader_wrapping() {
 }
 
 /// (a2) As (a) with one record per writer and a reader that reads twice, so
-/// the reader's second read follows a `Missed` or a record while the writers
+/// the reader's second read follows a `Dropped` or a record while the writers
 /// are still running (resynchronisation under concurrency).
 #[test]
 fn two_writers_reader_reads_twice_wrapping() {
@@ -394,8 +394,8 @@ fn preempted_writer_is_overtaken_others_never_refused() {
             for h in writers {
                 assert_eq!(h.join().unwrap().ok, 2, "a writer was refused (I10)");
             }
-            assert_eq!(ring.lost().overtaken, 1);
-            assert_eq!(ring.lost().total(), 1);
+            assert_eq!(ring.dropped().overtaken, 1);
+            assert_eq!(ring.dropped().total(), 1);
             let mut seen = Seen::default();
             let mut cursor = Cursor::new();
             seen.drain(&ring, &mut cursor, len_of);
@@ -418,7 +418,7 @@ fn preempted_writer_is_overtaken_others_never_refused() {
             tail.drain(&ring, &mut c, len_of);
             assert_eq!((tail.records.len(), tail.missed), (4, 0));
             seen.assert_ordered();
-            assert_eq!(ring.lost().total(), 1);
+            assert_eq!(ring.dropped().total(), 1);
         },
     );
 }
@@ -468,7 +468,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
         let out = lapper.join().unwrap();
         let (mut seen, mut cursor) = reader.join().unwrap();
         assert_eq!(out.ok, 2, "the lapping writer was refused (I10): {out:?}");
-        let overtaken = ring.lost().overtaken;
+        let overtaken = ring.dropped().overtaken;
         match committed {
             Ok(seq) => {
                 assert_eq!(seq, 0);
@@ -477,7 +477,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
             Err(Dropped::Overtaken) => assert_eq!(overtaken, 1, "Overtaken not counted"),
             Err(e) => panic!("stalled writer: unexpected {e:?}"),
         }
-        assert_eq!(ring.lost().total(), overtaken);
+        assert_eq!(ring.dropped().total(), overtaken);
         seen.drain(&ring, &mut cursor, len_of);
         seen.assert_ordered();
         if committed.is_err() {
@@ -535,9 +535,9 @@ fn late_writer_finishes_while_pusher_pins_it() {
         assert_eq!(out.ok, 2, "the pusher was refused: {out:?}");
         assert_eq!(
             committed.is_err(),
-            ring.lost().overtaken == 1,
+            ring.dropped().overtaken == 1,
             "{committed:?} vs lost {:?}",
-            ring.lost()
+            ring.dropped()
         );
         assert_no_pins(&ring);
         let mut seen = Seen::default();
@@ -572,7 +572,7 @@ fn late_writer_finishes_while_pusher_pins_it() {
 /// so any mix of old and new words — payload or trailer — fails the check.
 ///
 /// Asserts, in every explored execution: each `read` returns an intact
-/// record, or `Missed`; never `Empty` while the cursor's record or a gap is
+/// record, or `Dropped`; never `Empty` while the cursor's record or a gap is
 /// there to report (records 0 and 1 are committed from the start, and a
 /// slot is only ever replaced by a newer committed sequence number); and
 /// after draining, the accounting closes and every new record is read.
@@ -651,7 +651,7 @@ fn reader_races_overwrite_of_its_record_long_payload() {
 ///
 /// Proves: every write succeeds (none is overtaken: nothing needs freeing);
 /// the reader (concurrently, then draining) gets all four records in
-/// sequence order 0, 1, 2, 3 with no `Missed`, so it never skipped a
+/// sequence order 0, 1, 2, 3 with no `Dropped`, so it never skipped a
 /// reserved-but-uncommitted record; and each writer's records come out in
 /// the order it wrote them.
 #[test]
@@ -690,7 +690,7 @@ fn per_writer_order_and_no_skipping() {
         let seqs: Vec<u64> = seen.records.iter().map(|r| r.2).collect();
         assert_eq!(seqs, [0, 1, 2, 3]);
         seen.assert_ordered();
-        assert_eq!(ring.lost().total(), 0);
+        assert_eq!(ring.dropped().total(), 0);
     });
 }
 
@@ -734,8 +734,8 @@ fn drop_newest_concurrent() {
             full += f;
         }
         assert_eq!((ok, full), (2, 2));
-        assert_eq!(ring.lost().full, 2);
-        assert_eq!(ring.lost().total(), 2);
+        assert_eq!(ring.dropped().full, 2);
+        assert_eq!(ring.dropped().total(), 2);
         seen.drain(&ring, &mut cursor, len_of);
         assert_eq!(seen.missed, 0);
         assert_eq!(seen.records.len(), 2);

@@ -104,7 +104,7 @@
 //!    `RESERVED`: not committed yet, [`Read::Empty`]. `OVERTAKEN` or
 //!    `ABANDONED`: its writer lost it; the reader steps over it and reports
 //!    it missed, as it would an overwritten record (one sequence number, one
-//!    missed record; [`LostCounts::overtaken`] is the ring's own count).
+//!    missed record; [`DropCounts::overtaken`] is the ring's own count).
 //! 2. `COMMITTED`: copy trailer and payload (relaxed loads).
 //! 3. Acquire fence (R2), then re-load the slot and `tail` (R3). The slot
 //!    must be unchanged and `tail` must not have passed `s`; otherwise the
@@ -197,7 +197,7 @@
 //! }
 //! // The stalled writer resumes: its record was overtaken, nothing torn.
 //! assert_eq!(stalled.commit(), Err(Dropped::Overtaken));
-//! assert_eq!(ring.lost().overtaken, 1);
+//! assert_eq!(ring.dropped().overtaken, 1);
 //! ```
 
 mod reclaim;
@@ -233,7 +233,7 @@ pub const MAX_ATTEMPTS: u32 = 64;
 pub const PINS: usize = 4;
 
 /// Why a record was dropped: never stored, or lost by its writer. Every case
-/// is counted in [`LostCounts`] and announced by every console.
+/// is counted in [`DropCounts`] and announced by every console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dropped {
     /// The ring has no room it may free: more than [`PINS`] stalled writers
@@ -263,11 +263,11 @@ impl core::fmt::Display for Dropped {
 /// Counts of records dropped by writers (wrapping `u32` counters).
 ///
 /// `busy`, `full` and `contention` records never got a sequence number
-/// ([`LostCounts::unstored`]): readers cannot see them, so consoles announce
+/// ([`DropCounts::unstored`]): readers cannot see them, so consoles announce
 /// them from these counts. `overtaken` records did get one: readers report
 /// them as missed, so they are not in `unstored`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LostCounts {
+pub struct DropCounts {
     /// [`Dropped::Busy`] outcomes.
     pub busy: u32,
     /// [`Dropped::Full`] outcomes.
@@ -278,7 +278,7 @@ pub struct LostCounts {
     pub overtaken: u32,
 }
 
-impl LostCounts {
+impl DropCounts {
     /// Records dropped before they got a sequence number (wrapping): the
     /// part of the writers' losses no reader can see.
     pub fn unstored(&self) -> u32 {
@@ -333,7 +333,7 @@ pub enum Read {
     Record(Header),
     /// The cursor fell behind: this many records were overwritten before they
     /// were read. The cursor now points at the oldest record still held.
-    Missed(u64),
+    Dropped(u64),
     /// Nothing committed at the cursor yet (either no newer record, or the
     /// next one is still being written).
     Empty,
@@ -677,9 +677,9 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     }
 
     /// Records lost by writers so far.
-    pub fn lost(&self) -> LostCounts {
+    pub fn dropped(&self) -> DropCounts {
         // Ordering: Relaxed; statistics counters, no data published through them.
-        LostCounts {
+        DropCounts {
             busy: self.lost_busy.load(Ordering::Relaxed),
             full: self.lost_full.load(Ordering::Relaxed),
             contention: self.lost_contention.load(Ordering::Relaxed),
@@ -925,10 +925,10 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// Copies the record at `cursor` into `buf` and advances the cursor.
     ///
     /// Never returns a torn record (I6): a record overwritten while it was
-    /// copied is reported as [`Read::Missed`] together with every other
+    /// copied is reported as [`Read::Dropped`] together with every other
     /// record the cursor lost. Records their writers lost (overtaken) are
     /// missed too: like overwritten ones they had a sequence number but no
-    /// reader will get them ([`LostCounts::overtaken`] counts them once, at
+    /// reader will get them ([`DropCounts::overtaken`] counts them once, at
     /// the ring).
     pub fn read(&self, cursor: &mut Cursor, buf: &mut [u8]) -> Read {
         let mut lost = 0;
@@ -949,7 +949,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
             }
         }
         if lost > 0 {
-            Read::Missed(lost)
+            Read::Dropped(lost)
         } else {
             Read::Empty
         }
@@ -1046,7 +1046,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
             return Read::Empty;
         }
         cursor.seq += delta;
-        Read::Missed(delta)
+        Read::Dropped(delta)
     }
 
     /// The oldest record's full sequence number and position, read
@@ -1095,14 +1095,14 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// the oldest record held and returns how many records it missed;
     /// otherwise leaves it and returns 0. Lets a console announce its whole
     /// loss in one notice before it prints again.
-    pub fn skip_missed(&self, cursor: &mut Cursor) -> u64 {
+    pub fn skip_dropped(&self, cursor: &mut Cursor) -> u64 {
         // Ordering: Acquire; pairs with C1 (same as R1).
         let w = Self::slot_unpack(self.slot_load(cursor.seq as u32, Ordering::Acquire));
         if !matches!(self.judge(cursor.seq, w), Judged::Behind) {
             return 0;
         }
         match self.resync(cursor) {
-            Read::Missed(n) => n,
+            Read::Dropped(n) => n,
             _ => 0,
         }
     }
@@ -1152,7 +1152,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
                 break;
             }
             match self.read(&mut c, &mut []) {
-                Read::Record(_) | Read::Missed(_) => {}
+                Read::Record(_) | Read::Dropped(_) => {}
                 Read::Empty => break,
             }
         }

@@ -364,7 +364,7 @@ mod tests {
         for _ in 0..64 {
             match ring.read(&mut c, &mut buf) {
                 Read::Record(h) => out.push((h, buf[..h.len as usize].to_vec())),
-                Read::Missed(_) => {}
+                Read::Dropped(_) => {}
                 Read::Empty => break,
             }
         }

@@ -22,7 +22,7 @@ fn read_all<const W: usize, const S: usize>(
                 let n = (h.len as usize).min(buf.len());
                 out.push((h, buf[..n].to_vec()));
             }
-            Read::Missed(n) => missed += n,
+            Read::Dropped(n) => missed += n,
             Read::Empty => return (out, missed),
         }
     }
@@ -87,7 +87,7 @@ fn overwrite_reports_exact_missed_count_and_keeps_newest() {
         assert_eq!(h.seq, i as u64);
         assert_eq!(p, &i.to_le_bytes().repeat(2));
     }
-    assert_eq!(ring.lost().total(), 0);
+    assert_eq!(ring.dropped().total(), 0);
 }
 
 #[test]
@@ -180,8 +180,8 @@ fn nested_writer_lapping_a_stalled_writer_is_never_refused() {
         ring.write(meta(1), &[b'0' + i; 4])
             .expect("never refused (I10)");
     }
-    assert_eq!(ring.lost().overtaken, 1);
-    assert_eq!(ring.lost().unstored(), 0);
+    assert_eq!(ring.dropped().overtaken, 1);
+    assert_eq!(ring.dropped().unstored(), 0);
     outer.write(b"!");
     assert_eq!(outer.commit(), Err(Dropped::Overtaken));
     let (recs, _) = read_all(&ring, &mut ring.oldest());
@@ -192,7 +192,7 @@ fn nested_writer_lapping_a_stalled_writer_is_never_refused() {
     for _ in 0..8 {
         ring.write(meta(2), b"abcdefgh").expect("room again");
     }
-    assert_eq!(ring.lost().total(), 1);
+    assert_eq!(ring.dropped().total(), 1);
 }
 
 #[test]
@@ -260,7 +260,7 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
                         }
                         got += 1;
                     }
-                    Read::Missed(n) => missed += n,
+                    Read::Dropped(n) => missed += n,
                     Read::Empty if finished => return (got, missed),
                     Read::Empty => std::thread::yield_now(),
                 }
@@ -271,9 +271,12 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
     done.store(true, O::Release);
     let (got, missed) = reader.join().unwrap();
     // Overtaken records had sequence numbers: the reader missed them.
-    assert_eq!(got + missed, written as u64 + ring.lost().overtaken as u64);
-    assert_eq!(written + ring.lost().total(), 2 * per_writer);
-    assert_eq!(ring.lost().unstored(), 0, "no writer refused (I10)");
+    assert_eq!(
+        got + missed,
+        written as u64 + ring.dropped().overtaken as u64
+    );
+    assert_eq!(written + ring.dropped().total(), 2 * per_writer);
+    assert_eq!(ring.dropped().unstored(), 0, "no writer refused (I10)");
 }
 
 /// Issue 10's spurious `Busy`: a writer (thread mode, the lowest priority)
@@ -299,10 +302,10 @@ fn stale_tail_whose_slot_was_reused_is_not_busy() {
     let now = Ring::<256, 4>::slot_unpack(ring.slot_load(ts, crate::sync::Ordering::Relaxed));
     assert_eq!(now.state, super::COMMITTED, "the slot holds a newer record");
     assert!(ring.push_tail(stale).is_ok(), "a stale tail is not Busy");
-    assert_eq!(ring.lost(), LostCounts::default());
+    assert_eq!(ring.dropped(), DropCounts::default());
     // And a full write from that point on succeeds.
     ring.write(meta(2), b"thread").unwrap();
-    assert_eq!(ring.lost().total(), 0);
+    assert_eq!(ring.dropped().total(), 0);
 }
 
 /// Regression: a reservation that skips a pin lying inside the live words
@@ -326,7 +329,7 @@ fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
     assert_eq!(ring.write(meta(3), &[3; 4]), Ok(4));
     assert_eq!(ring.write(meta(4), &[4; 4]), Ok(5));
     assert_eq!(ring.write(meta(5), &[5; 4]), Ok(6));
-    assert_eq!(ring.lost().overtaken, 1);
+    assert_eq!(ring.dropped().overtaken, 1);
     // 12 words: fits only once D, E and F are freed (after the pin).
     assert_eq!(ring.write(meta(6), &[6; 36]), Ok(7));
     let (recs, missed) = read_all(&ring, &mut ring.oldest());
@@ -356,7 +359,7 @@ fn has_unread_sees_lost_records_as_read_does() {
         ring.write(meta(1), b"push").unwrap();
         ring.write(meta(1), b"push").unwrap();
     }
-    assert_eq!(ring.lost().overtaken, 3);
+    assert_eq!(ring.dropped().overtaken, 3);
     // X (small) and Y (large) stalled; a write that needs more room than
     // freeing X gives overtakes X (the last pin) and then Y (no pin left:
     // Busy), leaving Y overtaken at the tail and X's slot not reused.
@@ -364,11 +367,11 @@ fn has_unread_sees_lost_records_as_read_does() {
     let x = ring.reserve(4, meta(9)).unwrap();
     let y = ring.reserve(80, meta(9)).unwrap();
     assert_eq!(ring.write(meta(2), &[7; 60]), Err(Dropped::Busy));
-    assert_eq!(ring.lost().overtaken, 5);
+    assert_eq!(ring.dropped().overtaken, 5);
     // Both slots a reader walks from X hold lost records.
     assert!(ring.has_unread(&at_x), "read would report them missed");
     let mut c = at_x;
-    assert_eq!(ring.read(&mut c, &mut []), Read::Missed(2));
+    assert_eq!(ring.read(&mut c, &mut []), Read::Dropped(2));
     assert!(!ring.has_unread(&c));
     assert_eq!(x.commit(), Err(Dropped::Overtaken));
     assert_eq!(y.commit(), Err(Dropped::Overtaken));
@@ -377,7 +380,7 @@ fn has_unread_sees_lost_records_as_read_does() {
     let mut at_y = ring.oldest();
     assert_eq!(at_y.seq(), at_x.seq() + 1);
     assert!(ring.has_unread(&at_y), "read would report Y missed");
-    assert_eq!(ring.read(&mut at_y, &mut []), Read::Missed(1));
+    assert_eq!(ring.read(&mut at_y, &mut []), Read::Dropped(1));
     assert_eq!(at_y, ring.newest());
     assert!(!ring.has_unread(&at_y));
 }
@@ -406,12 +409,12 @@ fn tail_ahead_of_an_unmoved_head_is_helped_not_waited_for() {
         .unwrap();
     // Another writer's tail push (it needed room) overtakes and pins it.
     ring.push_tail(ring.tail.load(Ordering::Relaxed)).unwrap();
-    assert_eq!(ring.lost().overtaken, 1);
+    assert_eq!(ring.dropped().overtaken, 1);
     assert_eq!(R::unpack(ring.tail.load(Ordering::Relaxed)), (1, 4));
     assert_eq!(R::unpack(ring.head.load(Ordering::Relaxed)), (0, 0));
     // Writers go on without the preempted one.
     assert_eq!(ring.write(meta(1), b"next"), Ok(1));
-    assert_eq!(ring.lost().contention, 0);
+    assert_eq!(ring.dropped().contention, 0);
     let (recs, missed) = read_all(&ring, &mut Cursor::new());
     assert_eq!((recs.len(), missed), (1, 1));
     assert_eq!(recs[0].1, b"next");

@@ -239,7 +239,7 @@ mod tests {
             "[    0.000042] INFO  t0: uart says hi\n"
         );
         let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
-        assert_eq!((st.printed, st.failed), (1, 0));
+        assert_eq!((st.printed, st.sink_failed), (1, 0));
     }
 
     #[test]
@@ -262,7 +262,7 @@ mod tests {
         assert_eq!(
             log.console_stats(log.console_at(0).unwrap())
                 .unwrap()
-                .failed,
+                .sink_failed,
             1
         );
     }

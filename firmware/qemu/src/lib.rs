@@ -406,7 +406,7 @@ pub fn drained(log: &dyn DynLogger) -> bool {
     let Some(s) = log.console_at(0).and_then(|id| log.console_stats(id)) else {
         return false;
     };
-    s.consumed() == log.stats().next_seq && s.announced as u64 == s.dropped()
+    s.consumed() == log.stats().next_seq && s.announced == s.dropped()
 }
 
 /// Waits (bounded) until [`drained`] holds, without printing anything
@@ -504,12 +504,7 @@ include!("../../shared/hostile.rs");
 /// Logs `NAME seq=SEQ data=` followed by [`HOSTILE`]`[SEQ % len]` at level
 /// INFO: through `Logger::log` when `how` is [`Via::Text`] and the data is
 /// UTF-8, else as one `log_bytes` payload built on the stack.
-pub fn log_hostile(
-    log: &dyn DynLogger,
-    name: &str,
-    seq: u32,
-    how: Via,
-) {
+pub fn log_hostile(log: &dyn DynLogger, name: &str, seq: u32, how: Via) {
     let data = HOSTILE[seq as usize % HOSTILE.len()];
     if let (Via::Text, Ok(text)) = (how, core::str::from_utf8(data)) {
         log.log(

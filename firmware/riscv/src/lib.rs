@@ -311,7 +311,7 @@ pub fn drained() -> bool {
     };
     // Ordering: Relaxed; see `log`.
     let calls = CALLS.load(Ordering::Relaxed) as u64;
-    s.consumed() + s.writer_lost as u64 == calls && s.announced as u64 == s.dropped()
+    s.consumed() + s.unstored == calls && s.announced == s.dropped()
 }
 
 /// Waits (bounded) until [`drained`], printing nothing itself: getting the

@@ -116,7 +116,7 @@ fn main() -> ! {
     pend_and_sync(SOFT_IRQ);
 
     // Records the ring refused, by cause (issue 10: `busy` must stay 0).
-    let lost = LOG.ring().lost();
+    let lost = LOG.ring().dropped();
     LOG.log(
         Level::Info,
         format_args!(

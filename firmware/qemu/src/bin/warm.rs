@@ -62,8 +62,7 @@ fn log() -> Option<&'static WarmLog> {
 fn main() -> ! {
     // SAFETY: the first and only use of LOG_RAM, before interrupts are
     // enabled and before anything logs.
-    let (log, report) =
-        unsafe { WarmLog::recover_in_place(&mut *addr_of_mut!(LOG_RAM)) };
+    let (log, report) = unsafe { WarmLog::recover_in_place(&mut *addr_of_mut!(LOG_RAM)) };
     // Ordering: Release; pairs with the Acquire in `log()`.
     LOG.store(log as *const WarmLog as *mut WarmLog, Ordering::Release);
     let uart = cortex_m::singleton!(: Uart0 = Uart0::take()).unwrap();

@@ -32,7 +32,6 @@ use logbuf_qemu::{
     enable_irq, pend_and_sync, prio, PrintsLog, Seq, Slow, Uart0, PACE, PRINTER_IRQ, SOFT_IRQ,
 };
 
-
 /// Interrupt-context calls print (at most 2 records or 256 bytes) into
 /// any-context sinks (`PrintsLog`, `Config::IRQ_PRINTS`): the path whose
 /// cost must not grow with the backlog. (`Config::DEFAULT` only stores from
@@ -192,12 +191,12 @@ fn measure(backlog: u32) {
     );
     // Where losses came from (the checker accounts for them either way).
     if let Some(c) = LOG.console_at(0).and_then(|id| LOG.console_stats(id)) {
-        let lost = LOG.ring().lost();
+        let dropped = LOG.ring().dropped();
         LOG.log(
             Level::Info,
             format_args!(
-                "note backlog={} missed={} skipped={} writer_lost={} ring_overtaken={}",
-                backlog, c.missed, c.skipped, c.writer_lost, lost.overtaken
+                "note backlog={} overwritten={} skipped={} unstored={} ring_overtaken={}",
+                backlog, c.overwritten, c.skipped, c.unstored, dropped.overtaken
             ),
         );
     }

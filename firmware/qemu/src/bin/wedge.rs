@@ -73,7 +73,7 @@ fn SysTick() {
         Level::Info,
         format_args!("summary thr={} hi={}", THR.issued(), HI.issued()),
     );
-    let lost = LOG.ring().lost();
+    let lost = LOG.ring().dropped();
     panic!(
         "wedge: thr={} hi={} overtaken={} refused={}",
         THR.issued(),
