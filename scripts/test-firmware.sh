@@ -122,7 +122,7 @@ run m0-warm lm3s6965evb cortex-m0 6 0 && $CHECK "$CAP" "${WARM[@]}"
 # at most 2x a store-only one (Config::DEFAULT) and 3x with IRQ_PRINTS;
 # the sink that lies about being any-context must be rejected.
 step "QEMU runs: interrupt cost with a blocking UART, M3 and M0"
-IRQCOST=(--require fill@t0 --require irq@irq1 --irq-ratio 0=2 --irq-ratio 1=3)
+IRQCOST=(--require fill@t0 --require irq@irq1 --irq-ratio 0=1.25 --irq-ratio 1=2)
 run m3-irqcost lm3s6965evb cortex-m3 6 0 && $CHECK "$CAP" "${IRQCOST[@]}"
 run m0-irqcost lm3s6965evb cortex-m0 6 0 && $CHECK "$CAP" "${IRQCOST[@]}"
 run broken-irqcost lm3s6965evb cortex-m3 6 0
