@@ -13,7 +13,7 @@
 //!   `WORDS` words of the tail, with a free slot;
 //! * otherwise the oldest record is freed: committed or abandoned ones
 //!   simply; a reserved one (its grant held, or forgotten) is overtaken
-//!   (counted in `lost().overtaken`, a reader reports it missed) and its
+//!   (counted in `dropped().overtaken`, a reader reports it dropped) and its
 //!   extent pinned ([`PINS`] entries; none free: the write fails `Busy`,
 //!   the record stays overtaken at the tail); an empty ring with no room
 //!   left between the pins fails `Busy` too; drop-newest fails `Full`;

@@ -203,7 +203,8 @@ pub(crate) struct ConsoleState {
     pub unit: Unit,
     /// Records dropped for this console and not yet attached to a notice.
     pub unannounced: u64,
-    /// Writer-side losses (ring `lost().unstored()`) already accounted.
+    /// Records writers dropped unstored (ring `dropped().unstored()`) already
+    /// accounted.
     pub unstored_seen: u32,
     /// A panic takeover happened: replay the cut record after a marker.
     pub replay: bool,

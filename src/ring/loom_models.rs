@@ -9,7 +9,7 @@
 //!
 //! | model | bound | proves |
 //! |-------|-------|--------|
-//! | [`two_writers_one_reader_wrapping`] (1), [`two_writers_reader_reads_twice_wrapping`] (2) | 1, 2 | I6 (no torn record) while the reader races overwrites, overtakes and commits; read + missed = sequence numbers given out; `lost()` = failed writes, by kind; per-writer order |
+//! | [`two_writers_one_reader_wrapping`] (1), [`two_writers_reader_reads_twice_wrapping`] (2) | 1, 2 | I6 (no torn record) while the reader races overwrites, overtakes and commits; read + missed = sequence numbers given out; `dropped()` = failed writes, by kind; per-writer order |
 //! | [`two_writers_two_records_each_wrapping`] | 3 | the same with both writers freeing (and overtaking) each other's records; no spurious `Contention` (found two bugs) |
 //! | [`preempted_writer_is_overtaken_others_never_refused`] | 3 | I1/I10: writers never wait for one preempted between reserve and commit, and are never refused: they overtake its record (counted once), its commit reports it, its pin goes with it |
 //! | [`stalled_writer_lapped_by_writer_with_reader`] | 3 | I10 with all three running: a stalled writer resumes and commits while a writer laps the ring and a reader reads: the lapping writer is never refused, nothing torn, `Overtaken` exactly when it was overtaken, per-writer order |
