@@ -48,23 +48,23 @@ struct Contended<'a, 'b> {
 impl Visit for Contended<'_, '_> {
     fn visit<S: Store>(&mut self, name: &'static str, store: &'static S) {
         let formatted = self.formatted;
-        let lost_before = store.lost();
+        let lost_before = store.dropped();
         let mut attempted = 0;
         self.group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let calls = THREADS * iters;
                 attempted += calls;
-                let lost = store.lost();
+                let lost = store.dropped();
                 let spent = if formatted {
                     race(iters, |i| alt::log_temp(store, black_box(-215), i as u32))
                 } else {
                     race(iters, |_| store.store(black_box(RECORD)))
                 };
-                let stored = calls - (store.lost() - lost).min(calls - 1);
+                let stored = calls - (store.dropped() - lost).min(calls - 1);
                 spent.mul_f64(calls as f64 / stored as f64)
             })
         });
-        let lost = store.lost() - lost_before;
+        let lost = store.dropped() - lost_before;
         if lost > 0 {
             eprintln!(
                 "{name}: {lost} of {attempted} calls dropped their record ({:.2} %); \
@@ -86,7 +86,7 @@ fn contention(c: &mut Criterion) {
         });
         g.finish();
     }
-    eprintln!("logbuf writer losses: {:?}", alt::LOGBUF.0.ring().lost());
+    eprintln!("logbuf writer losses: {:?}", alt::LOGBUF.0.ring().dropped());
 }
 
 criterion_group! {

@@ -49,7 +49,7 @@ fn store(c: &mut Criterion) {
     alt::each(&mut Formatted(&mut g));
     g.finish();
 
-    let lost = alt::LOGBUF.0.ring().lost();
+    let lost = alt::LOGBUF.0.ring().dropped();
     eprintln!("logbuf records lost by writers: {lost:?}");
 }
 

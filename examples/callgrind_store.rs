@@ -161,10 +161,10 @@ fn drain(kind: &str, n: u32) {
 
 /// Fills a 1 KiB ring with 4-byte records and counts how many it holds.
 fn header() {
-    const WORDS: usize = 256;
+    const BYTES: usize = 1024;
     const SLOTS: usize = 256;
     const PAYLOAD: usize = 4;
-    let ring: Ring<WORDS, SLOTS> = Ring::new();
+    let ring: Ring<BYTES, SLOTS> = Ring::new();
     for _ in 0..4 * SLOTS {
         ring.write(RecordMeta::new(Level::Info), &[0; PAYLOAD])
             .expect("overwrite policy always stores");
@@ -174,7 +174,7 @@ fn header() {
     while let Read::Record(_) = ring.read(&mut cursor, &mut []) {
         held += 1;
     }
-    let data = WORDS * 4;
+    let data = BYTES;
     let in_band = data / held - PAYLOAD;
     let slot = 4;
     println!("records of {PAYLOAD} payload bytes held in {data} data bytes: {held}");
@@ -183,7 +183,7 @@ fn header() {
     println!("header bytes per record: {}", in_band + slot);
     println!(
         "fixed ring overhead (indices, counters, policy): {} bytes",
-        std::mem::size_of::<Ring<WORDS, SLOTS>>() - data - SLOTS * slot
+        std::mem::size_of::<Ring<BYTES, SLOTS>>() - data - SLOTS * slot
     );
 }
 
@@ -293,7 +293,7 @@ fn main() {
     if !run.done {
         usage();
     }
-    let lost = alt::LOGBUF.0.ring().lost();
+    let lost = alt::LOGBUF.0.ring().dropped();
     if lost.total() != 0 {
         println!("logbuf records lost by writers: {lost:?}");
     }

@@ -19,6 +19,7 @@ step "host tests";     cargo test --all-features
 step "macro tests, no level floor"; cargo test --test macros --test macros_global
 step docs;             RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 step "cross builds";   scripts/build-targets.sh
+step "README board snippet"; scripts/check-readme-board.sh
 step "I8 machine code";  scripts/check-i8.sh
 for s in scripts/test-loom.sh scripts/test-miri.sh scripts/test-firmware.sh; do
     if [ -x "$s" ]; then step "$s"; "$s"; fi

@@ -5,7 +5,7 @@
 use logbuf::ring::{Flags, Read, RecordMeta, Ring};
 use logbuf::Level;
 
-type R = Ring<64, 8>;
+type R = Ring<256, 8>;
 /// Index of the first slot word in a ring image (after the 9 index and
 /// counter words, the pin words and the pin count).
 const SLOT0: usize = 10 + logbuf::ring::PINS;
@@ -40,7 +40,7 @@ fn drain(ring: &R) -> Vec<(logbuf::ring::Header, Vec<u8>)> {
     for _ in 0..64 {
         match ring.read(&mut c, &mut buf) {
             Read::Record(h) => out.push((h, buf[..h.len as usize].to_vec())),
-            Read::Missed(n) => panic!("missed {n} on a quiet ring"),
+            Read::Dropped(n) => panic!("missed {n} on a quiet ring"),
             Read::Empty => break,
         }
     }
@@ -116,7 +116,8 @@ mod common;
 
 use common::{set_caller, Board};
 use logbuf::console::{
-    AddConsoleError, Budget, Caller, Config, LineFormat, Logger, Platform, PrinterStatus, LINE_MAX,
+    Budget, Caller, Config, ConsoleError, DynLogger, LineFormat, Logger, Platform, PrinterStatus,
+    LINE_MAX,
 };
 use logbuf::sinks::Capture;
 use logbuf::LevelFilter;
@@ -130,7 +131,7 @@ use std::sync::Arc;
 /// line open and start the next record `offset` bytes in.)
 #[test]
 fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
-    let log: &'static Logger<Board<40>, 1024, 32, 1> = leak(Config::DEFAULT);
+    let log: &'static Logger<Board<40>, 4096, 32, 1> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let cap = console(log);
     cap.set_chunk(8);
@@ -143,7 +144,8 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
     });
     log.log(Level::Info, format_args!("first record, info"));
     assert_eq!(cap.text().len(), 8, "8 bytes out, then would-block");
-    log.set_console_level(0, LevelFilter::Error);
+    log.set_console_level(log.console_at(0).unwrap(), LevelFilter::Error)
+        .unwrap();
     cap.clear_hook();
     cap.set_block_always(false);
     log.log(Level::Error, format_args!("second record, error"));
@@ -155,23 +157,21 @@ fn filter_change_while_a_line_is_half_sent_finishes_that_line() {
         "{lines:?}"
     );
     assert!(lines[1].starts_with("[    0.000000] ERROR t1: second record, error"));
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!((st.printed, st.filtered), (2, 0));
 }
 
-type Log<const ID: usize> = Logger<Board<ID>, 1024, 64, 2>;
+type Log<const ID: usize> = Logger<Board<ID>, 4096, 64, 2>;
 
 /// A logger of any shape that lives for the test (consoles need `'static`).
 fn leak<P: Platform, const W: usize, const S: usize, const C: usize>(
     config: Config,
 ) -> &'static Logger<P, W, S, C> {
-    Box::leak(Box::new(Logger::new(config)))
+    Box::leak(Box::new(Logger::with_config(config)))
 }
 
 /// A capture console on `log`, registered at Trace.
-fn console<P: Platform, const W: usize, const S: usize, const C: usize>(
-    log: &'static Logger<P, W, S, C>,
-) -> Capture {
+fn console(log: &'static dyn DynLogger) -> Capture {
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -191,10 +191,10 @@ fn indexes(lines: &[String]) -> Vec<u64> {
 /// with the rest counted in the line; nothing else is affected.
 #[test]
 fn records_larger_than_the_ring_are_cut_flagged_and_printed_as_such() {
-    let log: &'static Logger<Board<41>, 256, 16, 1> = leak(Config::DEFAULT);
+    let log: &'static Logger<Board<41>, 1024, 16, 1> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let cap = console(log);
-    let max = Ring::<256, 16>::MAX_PAYLOAD;
+    let max = Ring::<1024, 16>::MAX_PAYLOAD;
     let huge = "x".repeat(100_000);
     assert!(log.log(Level::Info, format_args!("{huge}")));
     // Stored: the whole ring's worth, flagged.
@@ -219,8 +219,13 @@ fn records_larger_than_the_ring_are_cut_flagged_and_printed_as_such() {
     assert!(lines[0].ends_with(&tail), "{}", lines[0]);
     assert!(lines[1].contains("WARN ") && lines[1].ends_with(&tail));
     assert!(lines[2].ends_with("after n=0"));
-    assert_eq!(log.console_stats(0).unwrap().printed, 3);
-    assert_eq!(log.ring().lost().total(), 0);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        3
+    );
+    assert_eq!(log.ring().dropped().total(), 0);
 }
 
 /// A clock that goes backwards: records keep their sequence order and
@@ -251,7 +256,13 @@ fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
     let wakes = Board::<42>::wakes();
     let exhausted = log.stats().budget_exhausted;
     log.log(Level::Info, format_args!("irq n={}", 10));
-    assert_eq!(log.console_stats(0).unwrap().printed, 1, "stopped early");
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        1,
+        "stopped early"
+    );
     assert_eq!(log.stats().budget_exhausted, exhausted + 1);
     assert!(Board::<42>::wakes() > wakes, "printer woken");
     cap.clear_hook();
@@ -262,7 +273,7 @@ fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
     // Printed with the (decreasing) times they were stored at.
     assert!(lines[0].starts_with("[    0.004700]"), "{}", lines[0]);
     assert!(lines[9].starts_with("[    0.002000]"), "{}", lines[9]);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!((st.printed, st.consumed()), (11, 11));
 }
 
@@ -273,7 +284,7 @@ fn clock_going_backwards_keeps_order_and_ends_a_time_budget_early() {
 /// notice announces every loss and the books balance.
 #[test]
 fn sink_that_always_fails_costs_counted_records_never_a_hang() {
-    let log: &'static Logger<Board<43>, 512, 16, 2> = leak(Config::DEFAULT);
+    let log: &'static Logger<Board<43>, 2048, 16, 2> = leak(Config::DEFAULT);
     set_caller(Caller::thread(0, 1));
     let bad = console(log);
     let good = console(log);
@@ -284,14 +295,14 @@ fn sink_that_always_fails_costs_counted_records_never_a_hang() {
     assert_eq!(indexes(&good.lines()), (0..200).collect::<Vec<_>>());
     assert!(bad.bytes().is_empty());
     assert!(bad.writes() <= 2 * 200 + 2, "{} writes", bad.writes());
-    let st = log.console_stats(0).unwrap();
-    assert_eq!((st.failed, st.printed), (1, 0));
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
+    assert_eq!((st.sink_failed, st.printed), (1, 0));
     bad.set_fail_always(false);
     assert_eq!(log.printer(), PrinterStatus::Idle);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 200);
-    assert!(st.missed + st.skipped > 150, "the ring holds 16");
-    assert_eq!(st.announced, st.failed + st.missed + st.skipped);
+    assert!(st.overwritten + st.skipped > 150, "the ring holds 16");
+    assert_eq!(st.announced, st.sink_failed + st.overwritten + st.skipped);
     let lines = bad.lines();
     // The failed record's notice comes first, with the next record (read
     // ahead before the sink failed); each later gap's notice comes with the
@@ -299,11 +310,11 @@ fn sink_that_always_fails_costs_counted_records_never_a_hang() {
     assert!(lines[0].ends_with("! 1 message dropped"), "{}", lines[0]);
     assert_eq!(
         common::announced(&bad.text()),
-        st.announced as u64,
+        st.announced,
         "every loss once"
     );
     let printed = indexes(&lines);
-    assert_eq!(printed.len() as u32, st.printed);
+    assert_eq!(printed.len() as u64, st.printed);
     assert_eq!(printed.last(), Some(&199), "{lines:#?}");
 }
 
@@ -325,7 +336,7 @@ fn flushes_never_hang_on_a_sink_that_never_takes_bytes() {
             true
         }
     }
-    let log: &'static Logger<Board<44>, 1024, 64, 3> = leak(Config {
+    let log: &'static Logger<Board<44>, 4096, 64, 3> = leak(Config {
         panic_spins: 50,
         ..Config::DEFAULT
     });
@@ -358,8 +369,18 @@ fn flushes_never_hang_on_a_sink_that_never_takes_bytes() {
     assert!(blocked.bytes().is_empty());
     // Polled, but bounded: at most panic_spins + 1 tries per write attempt.
     assert!(calls.load(Ordering::SeqCst) <= 10 * 51, "{calls:?}");
-    assert_eq!(log.console_stats(0).unwrap().printed, 0);
-    assert_eq!(log.console_stats(1).unwrap().printed, 0);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        0
+    );
+    assert_eq!(
+        log.console_stats(log.console_at(1).unwrap())
+            .unwrap()
+            .printed,
+        0
+    );
     assert!(log.console_owner().is_none(), "the flush released the lock");
 }
 
@@ -388,7 +409,12 @@ fn sink_claiming_more_than_it_was_given_is_clamped() {
     let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
     let lines: Vec<String> = text.lines().map(String::from).collect();
     assert_eq!(indexes(&lines), (0..20).collect::<Vec<_>>());
-    assert_eq!(log.console_stats(0).unwrap().printed, 20);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        20
+    );
 }
 
 /// Log calls from inside a sink, beyond the thread-context case of
@@ -419,7 +445,10 @@ fn sink_that_logs_on_every_write_is_bounded_per_call() {
         set_caller(Caller::thread(0, 1));
         log.log(Level::Info, format_args!("seed n={}", 0));
     });
-    let printed = log.console_stats(0).unwrap().printed;
+    let printed = log
+        .console_stats(log.console_at(0).unwrap())
+        .unwrap()
+        .printed;
     assert_eq!(printed, 8, "one call prints its budget, not the feedback");
     assert!(
         Board::<46>::wakes() > wakes,
@@ -428,10 +457,10 @@ fn sink_that_logs_on_every_write_is_bounded_per_call() {
     // The printer drains as long as records keep coming; here the feedback
     // stops after 100 records.
     assert_eq!(log.printer(), PrinterStatus::Idle);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 101);
-    assert_eq!(st.printed as u64 + st.missed as u64, 101);
-    assert_eq!(st.announced, st.missed);
+    assert_eq!(st.printed + st.overwritten, 101);
+    assert_eq!(st.announced, st.overwritten);
 
     // During a panic flush.
     let log: &'static Log<47> = leak(Config::DEFAULT);
@@ -499,7 +528,12 @@ fn formatter_panicking_mid_record_leaves_no_stuck_reservation() {
         lines[0]
     );
     assert!(lines[1].ends_with("after n=1"));
-    assert_eq!(log.console_stats(0).unwrap().printed, 2);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed,
+        2
+    );
 }
 
 /// A formatter whose output differs between the measuring pass and the
@@ -572,16 +606,16 @@ fn too_many_consoles_is_an_error_not_a_loss() {
     let extra = Capture::new();
     assert_eq!(
         log.add_console(extra.leak_sink(), LevelFilter::Trace),
-        Err(AddConsoleError::Full)
+        Err(ConsoleError::Full)
     );
     log.log(Level::Info, format_args!("rec n={}", 0));
     assert_eq!(indexes(&a.lines()), vec![0]);
     assert!(extra.bytes().is_empty());
 
-    let none: &'static Logger<Board<50>, 256, 8, 0> = leak(Config::DEFAULT);
+    let none: &'static Logger<Board<50>, 1024, 8, 0> = leak(Config::DEFAULT);
     assert_eq!(
         none.add_console(extra.leak_sink(), LevelFilter::Trace),
-        Err(AddConsoleError::Full)
+        Err(ConsoleError::Full)
     );
     assert!(none.log(Level::Info, format_args!("stored n={}", 0)));
     assert_eq!(none.printer(), PrinterStatus::Idle);
@@ -637,7 +671,7 @@ fn writer_that_never_commits_costs_only_its_own_record() {
         a.write(RecordMeta::new(Level::Info), &[i; 3])
             .expect("never refused because of the stalled writer");
     }
-    let lost = a.lost();
+    let lost = a.dropped();
     assert_eq!((lost.overtaken, lost.unstored()), (1, 0));
     assert_eq!(
         logbuf::ring::Dropped::Overtaken.to_string(),
@@ -663,9 +697,13 @@ fn adding_a_console_while_the_consoles_are_owned_is_an_error() {
     let cap = Capture::new();
     assert_eq!(
         log.add_console(cap.leak_sink(), LevelFilter::Trace),
-        Err(AddConsoleError::Busy)
+        Err(ConsoleError::Busy)
     );
-    assert!(log.console_stats(0).is_none());
+    assert!(log.console_at(0).is_none());
     drop(hold);
-    assert_eq!(log.add_console(cap.leak_sink(), LevelFilter::Trace), Ok(0));
+    assert_eq!(
+        log.add_console(cap.leak_sink(), LevelFilter::Trace)
+            .map(|id| id.index()),
+        Ok(0)
+    );
 }

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{as_caller, must_finish, producer_and_index, set_caller, Board};
-use logbuf::console::{Budget, Caller, Config, Logger, PrinterStatus};
+use logbuf::console::{Budget, Caller, Config, DynLogger, Logger, PrinterStatus};
 use logbuf::sinks::Capture;
 use logbuf::{Level, LevelFilter};
 use std::collections::BTreeMap;
@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::time::Duration;
 
-type Log<const ID: usize> = Logger<Board<ID>, 4096, 256, 2>;
+type Log<const ID: usize> = Logger<Board<ID>, 16384, 256, 2>;
 
 fn leak<const ID: usize>(config: Config) -> &'static Log<ID> {
-    Box::leak(Box::new(Logger::new(config)))
+    Box::leak(Box::new(Logger::with_config(config)))
 }
 
 /// A gate a sink hook parks on, once armed.
@@ -62,7 +62,7 @@ impl Gate {
     }
 }
 
-fn parking_console<const ID: usize>(log: &'static Log<ID>) -> (Capture, Gate) {
+fn parking_console(log: &'static dyn DynLogger) -> (Capture, Gate) {
     let cap = Capture::new();
     let gate = Gate::default();
     let g = gate.clone();
@@ -94,11 +94,7 @@ fn assert_complete(lines: &[String], producer: u32, count: u64) {
 
 /// Starts an owner thread on `core` that logs one record and parks inside
 /// the sink. Returns when it is parked (owning the consoles, mid-record).
-fn parked_owner<const ID: usize>(
-    log: &'static Log<ID>,
-    gate: &Gate,
-    core: u8,
-) -> std::thread::JoinHandle<()> {
+fn parked_owner(log: &'static dyn DynLogger, gate: &Gate, core: u8) -> std::thread::JoinHandle<()> {
     gate.arm();
     let h = std::thread::spawn(move || {
         set_caller(Caller::thread(core, 1));
@@ -147,7 +143,12 @@ fn owner_preempted_mid_record_others_return_in_bounded_steps() {
     assert_complete(&lines, 1, 1);
     assert_complete(&lines, 2, 40);
     assert_complete(&lines, 3, 40);
-    assert_eq!(log.console_stats(0).unwrap().missed, 0);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .overwritten,
+        0
+    );
 }
 
 /// Critique @LATER: an interrupt arrives while a thread owner prints. By
@@ -260,9 +261,15 @@ fn interrupt_backlog_each_call_prints_at_most_budget_printer_drains() {
     }
     let wakes_before = Board::<5>::wakes();
     for i in 0..20 {
-        let before = log.console_stats(0).unwrap().printed;
+        let before = log
+            .console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed;
         log.log(Level::Info, format_args!("irq p2 n={i}"));
-        let after = log.console_stats(0).unwrap().printed;
+        let after = log
+            .console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed;
         assert!(
             after - before <= 3,
             "one interrupt call printed {}",
@@ -281,7 +288,7 @@ fn interrupt_backlog_each_call_prints_at_most_budget_printer_drains() {
     let lines = cap.lines();
     assert_complete(&lines, 1, 200);
     assert_complete(&lines, 2, 20);
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.printed, 220);
     assert_eq!(st.consumed(), 220);
 }
@@ -321,9 +328,16 @@ fn byte_and_time_budgets_bound_interrupt_work() {
     for i in 0..50 {
         log.log_deferred(Level::Info, format_args!("backlog p1 n={i}"));
     }
-    let before = log.console_stats(0).unwrap().printed;
+    let before = log
+        .console_stats(log.console_at(0).unwrap())
+        .unwrap()
+        .printed;
     log.log(Level::Info, format_args!("irq p2 n=0"));
-    let printed = log.console_stats(0).unwrap().printed - before;
+    let printed = log
+        .console_stats(log.console_at(0).unwrap())
+        .unwrap()
+        .printed
+        - before;
     assert!((1..=5).contains(&printed), "printed {printed} records");
     set_caller(Caller::thread(0, 0));
 }
@@ -525,8 +539,7 @@ fn panic_takes_over_mid_record_and_replays_the_cut_record() {
 /// lost ("N messages dropped", same count as it missed) and goes on.
 #[test]
 fn blocked_console_does_not_stall_others_and_announces_its_losses() {
-    let log: &'static Logger<Board<14>, 1024, 64, 2> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<14>, 4096, 64, 2> = Box::leak(Box::new(Logger::new()));
     let slow = Capture::new();
     let fast = Capture::new();
     slow.set_block_always(true);
@@ -542,12 +555,12 @@ fn blocked_console_does_not_stall_others_and_announces_its_losses() {
     assert!(slow.bytes().is_empty());
     slow.set_block_always(false);
     assert_eq!(log.printer(), PrinterStatus::Idle);
-    let st = log.console_stats(0).unwrap();
-    let dropped = st.missed + st.skipped;
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
+    let dropped = st.overwritten + st.skipped;
     assert!(dropped > 400, "the ring holds far fewer than 500");
     assert_eq!(st.printed + dropped, 500);
     let text = slow.text();
-    assert_eq!(common::announced(&text), dropped as u64);
+    assert_eq!(common::announced(&text), dropped);
     assert_eq!(st.announced, dropped);
     // The records it had read ahead (held by the console, 8 at most) come
     // first, whole; then a notice for everything overwritten meanwhile,
@@ -569,8 +582,7 @@ fn blocked_console_does_not_stall_others_and_announces_its_losses() {
 /// them once it works again; a level filter on one console only affects it.
 #[test]
 fn failing_sink_and_console_filters_keep_counts_balanced() {
-    let log: &'static Logger<Board<15>, 1024, 64, 2> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<15>, 4096, 64, 2> = Box::leak(Box::new(Logger::new()));
     let flaky = Capture::new();
     let errors_only = Capture::new();
     log.add_console(flaky.leak_sink(), LevelFilter::Trace)
@@ -589,20 +601,20 @@ fn failing_sink_and_console_filters_keep_counts_balanced() {
         };
         log.log(level, format_args!("rec p1 n={i}"));
     }
-    let f = log.console_stats(0).unwrap();
-    assert_eq!(f.failed, 1);
+    let f = log.console_stats(log.console_at(0).unwrap()).unwrap();
+    assert_eq!(f.sink_failed, 1);
     assert_eq!(f.printed, 9);
     assert_eq!(f.consumed(), 10);
     assert_eq!(f.announced, 1);
     assert_eq!(common::announced(&flaky.text()), 1);
-    let e = log.console_stats(1).unwrap();
+    let e = log.console_stats(log.console_at(1).unwrap()).unwrap();
     assert_eq!((e.printed, e.filtered), (5, 5));
     assert_eq!(e.consumed(), 10);
     flaky.fail_next(1);
     log.log(Level::Error, format_args!("rec p1 n={}", 10));
     log.log(Level::Error, format_args!("rec p1 n={}", 11));
-    let f = log.console_stats(0).unwrap();
-    assert_eq!((f.failed, f.printed, f.announced), (2, 10, 2));
+    let f = log.console_stats(log.console_at(0).unwrap()).unwrap();
+    assert_eq!((f.sink_failed, f.printed, f.announced), (2, 10, 2));
     assert_eq!(common::announced(&flaky.text()), 2);
 }
 
@@ -610,11 +622,11 @@ fn failing_sink_and_console_filters_keep_counts_balanced() {
 /// laps the ring, until their pinned words fill it and the ring refuses a
 /// record. Returns the held grants, the records stored and tried.
 fn pin_until_refused(
-    ring: &'static logbuf::ring::Ring<16, 4>,
+    ring: &'static logbuf::ring::Ring<64, 4>,
     mut log: impl FnMut(u32) -> bool,
-) -> (Vec<logbuf::ring::Grant<'static, 16, 4>>, u32, u32) {
+) -> (Vec<logbuf::ring::Grant<'static, 64, 4>>, u32, u32) {
     let (mut grants, mut stored, mut tried) = (Vec::new(), 0, 0);
-    while ring.lost().unstored() == 0 {
+    while ring.dropped().unstored() == 0 {
         assert!(grants.len() < 16, "pins never filled the ring");
         if let Ok(g) = ring.reserve(8, logbuf::ring::RecordMeta::new(Level::Info)) {
             grants.push(g);
@@ -633,8 +645,7 @@ fn pin_until_refused(
 /// open while the ring laps it.
 #[test]
 fn records_the_ring_could_not_store_are_announced() {
-    let log: &'static Logger<Board<16>, 16, 4, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<16>, 64, 4, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -642,13 +653,13 @@ fn records_the_ring_could_not_store_are_announced() {
     let (grants, stored, tried) = pin_until_refused(log.ring(), |i| {
         log.log(Level::Info, format_args!("p1 n={i}"))
     });
-    let lost = log.ring().lost();
+    let lost = log.ring().dropped();
     assert!(lost.unstored() > 0, "pinned words fill the ring at last");
     assert_eq!(stored + lost.unstored(), tried);
     drop(grants);
     log.printer();
-    let st = log.console_stats(0).unwrap();
-    assert_eq!(st.writer_lost, lost.unstored());
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
+    assert_eq!(st.unstored, u64::from(lost.unstored()));
     assert!(common::announced(&cap.text()) >= lost.unstored() as u64);
 }
 
@@ -738,9 +749,9 @@ fn sinks_are_never_entered_by_two_contexts_at_once() {
     set_caller(Caller::thread(0, 0));
     while log.printer() != PrinterStatus::Idle {}
     let lines = cap.lines();
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 900);
-    if st.missed == 0 && st.skipped == 0 {
+    if st.overwritten == 0 && st.skipped == 0 {
         for t in 0..3 {
             assert_complete(&lines, t, 300);
         }
@@ -795,8 +806,7 @@ fn sink_panicking_during_panic_flush_is_given_up_others_flush() {
 /// at those moments (the QEMU "unplug" firmware scenario once glued lines).
 #[test]
 fn record_under_way_is_finished_even_if_the_ring_overwrites_it() {
-    let log: &'static Logger<Board<23>, 64, 8, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<23>, 256, 8, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -834,7 +844,7 @@ fn record_under_way_is_finished_even_if_the_ring_overwrites_it() {
     {
         assert!(l.contains("next p1 n="), "no glued lines: {l:?}");
     }
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 20);
 }
 
@@ -845,8 +855,7 @@ fn record_under_way_is_finished_even_if_the_ring_overwrites_it() {
 /// stalled record is counted lost, never torn; the newest record is there.
 #[test]
 fn stalled_thread_call_costs_only_its_own_record() {
-    let log: &'static Logger<Board<60>, 512, 32, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<60>, 2048, 32, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -868,7 +877,7 @@ fn stalled_thread_call_costs_only_its_own_record() {
     );
     assert_eq!(stalled.commit(), Err(logbuf::ring::Dropped::Overtaken));
     assert_eq!(log.printer(), PrinterStatus::Idle);
-    let lost = log.ring().lost();
+    let lost = log.ring().dropped();
     assert_eq!((lost.overtaken, lost.unstored()), (1, 0));
     let lines = cap.lines();
     let got = per_producer(&lines).remove(&2).unwrap();
@@ -882,17 +891,17 @@ fn stalled_thread_call_costs_only_its_own_record() {
         !cap.text().contains("half a line"),
         "nothing of the lost record"
     );
-    let st = log.console_stats(0).unwrap();
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
     assert_eq!(st.consumed(), 401, "400 stored + the overtaken one");
-    assert_eq!(common::announced(&cap.text()), 401 - st.printed as u64);
+    assert_eq!(common::announced(&cap.text()), 401 - st.printed);
 }
 
 /// Issue 10: the panic flush steps over a record a writer was cut in
 /// (on one core it never resumes) and prints everything after it.
 #[test]
 fn panic_flush_prints_past_a_writer_cut_mid_record() {
-    let log: &'static Logger<Board<61>, 1024, 64, 1> =
-        Box::leak(Box::new(Logger::new(Config::PRINTER_ONLY)));
+    let log: &'static Logger<Board<61>, 4096, 64, 1> =
+        Box::leak(Box::new(Logger::with_config(Config::PRINTER_ONLY)));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -924,8 +933,7 @@ fn panic_flush_prints_past_a_writer_cut_mid_record() {
 /// marked, and counted as a writer-side drop.
 #[test]
 fn panic_message_gets_out_even_if_the_ring_refuses_it() {
-    let log: &'static Logger<Board<62>, 16, 4, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<62>, 64, 4, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();
@@ -934,12 +942,12 @@ fn panic_message_gets_out_even_if_the_ring_refuses_it() {
         log.log(Level::Info, format_args!("fill p1 n={i}"))
     });
     grants.into_iter().for_each(std::mem::forget);
-    let before = log.ring().lost().unstored();
+    let before = log.ring().dropped().unstored();
     // SAFETY: test stand-in for a panic handler; the stalled writers never
     // run again.
     unsafe { log.panic_flush(format_args!("boom p9 n=0")) };
     assert_eq!(
-        log.ring().lost().unstored(),
+        log.ring().dropped().unstored(),
         before + 1,
         "the ring refused it"
     );
@@ -948,7 +956,12 @@ fn panic_message_gets_out_even_if_the_ring_refuses_it() {
         text.contains("ERROR t1: (not stored) boom p9 n=0\n"),
         "{text}"
     );
-    assert_eq!(log.console_stats(0).unwrap().printed_unstored, 1);
+    assert_eq!(
+        log.console_stats(log.console_at(0).unwrap())
+            .unwrap()
+            .printed_unstored,
+        1
+    );
 }
 
 /// Issue 11: a synchronously slow sink paces no other console. A blocking
@@ -957,15 +970,18 @@ fn panic_message_gets_out_even_if_the_ring_refuses_it() {
 /// fast console itself: its lag stays 0 after every call. (Served by the
 /// shared loop instead, the stuck printer would hold the consoles and the
 /// fast console would get nothing until the write ended.)
+/// Set by the slow console's sink once its printer is inside it.
+static SLOW_ENTERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 #[test]
 fn dedicated_slow_console_does_not_pace_a_fast_one() {
-    let log: &'static Logger<Board<63>, 4096, 256, 2> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static Logger<Board<63>, 16384, 256, 2> = Box::leak(Box::new(Logger::new()));
     let (slow, gate) = {
         let cap = Capture::new();
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let g = gate.clone();
         cap.set_hook(move |_| {
+            SLOW_ENTERED.store(true, std::sync::atomic::Ordering::SeqCst);
             let (m, cv) = &*g;
             let mut open = m.lock().unwrap();
             while !*open {
@@ -987,15 +1003,18 @@ fn dedicated_slow_console_does_not_pace_a_fast_one() {
         set_caller(Caller::thread(1, 9));
         while log.console_printer(s) != PrinterStatus::Idle {}
     });
-    // Wait until the slow printer is inside its sink.
-    must_finish(
-        10,
-        move || while log.console_printer(s) != PrinterStatus::Busy {},
-    );
+    // Wait until the slow printer is inside its sink. (Only watch: a call
+    // of `console_printer` here could itself become the printer and block.)
+    must_finish(10, move || {
+        while !SLOW_ENTERED.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+    });
+    assert_eq!(log.console_printer(s), PrinterStatus::Busy);
     for i in 1..100 {
         log.log(Level::Info, format_args!("next p1 n={i}"));
         let st = log.console_stats(f).unwrap();
-        assert_eq!(st.printed as u64, i + 1, "fast console lag after call {i}");
+        assert_eq!(st.printed, i + 1, "fast console lag after call {i}");
     }
     assert!(
         slow.lines().is_empty(),
@@ -1007,4 +1026,111 @@ fn dedicated_slow_console_does_not_pace_a_fast_one() {
     while log.console_printer(s) != PrinterStatus::Idle {}
     assert_complete(&fast.lines(), 1, 100);
     assert_complete(&slow.lines(), 1, 100);
+}
+
+/// Issue 12, item 5: a console can be removed and its sink taken back; the
+/// id it had is stale from then on, even once another sink takes its place.
+#[test]
+fn removed_console_gives_its_sink_back_and_its_id_goes_stale() {
+    let log = leak::<20>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let (a, b) = (Capture::new(), Capture::new());
+    let ida = log.add_console(a.leak_sink(), LevelFilter::Trace).unwrap();
+    log.log(Level::Info, format_args!("one"));
+    assert_eq!(a.lines().len(), 1);
+    let sink = log.remove_console(ida).expect("no other owner");
+    // The sink we got back is the one we gave: writing to it reaches `a`.
+    sink.write(b"by hand\n").unwrap();
+    assert!(a.text().ends_with("by hand\n"));
+    log.log(Level::Info, format_args!("two"));
+    assert_eq!(a.lines().len(), 2, "removed console printed again");
+    assert_eq!(log.console_stats(ida), None);
+    assert_eq!(
+        log.remove_console(ida).err(),
+        Some(logbuf::console::ConsoleError::Gone)
+    );
+    // Another sink takes the same place; the old id does not name it.
+    let idb = log.add_console(b.leak_sink(), LevelFilter::Trace).unwrap();
+    assert_eq!(idb.index(), ida.index());
+    assert_ne!(idb, ida);
+    assert_eq!(
+        log.set_console_level(ida, LevelFilter::Off),
+        Err(logbuf::console::ConsoleError::Gone)
+    );
+    log.log(Level::Info, format_args!("three"));
+    // The new console starts at the oldest record held: one, two, three.
+    assert_eq!(b.lines().len(), 3, "{:?}", b.lines());
+    assert_eq!(
+        log.console_stats(idb).unwrap().printed,
+        3,
+        "{:?}",
+        b.lines()
+    );
+}
+
+/// A sink replaced while its console has a line half written: the old sink
+/// keeps what it took, the new one gets that line whole, then the rest;
+/// the console keeps its place and its counters.
+#[test]
+fn replaced_sink_gets_the_line_in_progress_whole() {
+    let log = leak::<21>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let (old, new) = (Capture::new(), Capture::new());
+    old.set_chunk(5);
+    let id = log
+        .add_console(old.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    log.log(Level::Info, format_args!("first line"));
+    // The second line: the sink takes 5 bytes, then would block.
+    let calls = Arc::new(AtomicU32::new(0));
+    let (c, o) = (calls.clone(), old.clone());
+    old.set_hook(move |_| {
+        if c.fetch_add(1, Ordering::SeqCst) == 1 {
+            o.set_block_always(true);
+        }
+    });
+    let before = old.bytes().len();
+    let _ = log.log(Level::Info, format_args!("second line"));
+    let taken = old.bytes().len() - before;
+    assert_eq!(
+        taken, 5,
+        "the scenario needs a line the old sink took in part"
+    );
+    let back = log
+        .replace_sink(id, new.leak_sink())
+        .map_err(|(e, _)| e)
+        .expect("no other owner");
+    let _ = back;
+    log.log(Level::Info, format_args!("third line"));
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    let got = new.lines();
+    assert_eq!(got[0], "[    0.000000] INFO  t1: second line", "{got:?}");
+    assert!(got[1].ends_with("third line"), "{got:?}");
+    assert_eq!(got.len(), 2);
+    assert!(old.lines()[0].ends_with("first line"));
+    let st = log.console_stats(id).unwrap();
+    assert_eq!(st.printed, 3, "{st:?}");
+}
+
+/// Removing or replacing while another context owns the consoles changes
+/// nothing and says `Busy`; the sink comes back with the error.
+#[test]
+fn remove_and_replace_while_consoles_are_owned_are_busy() {
+    use logbuf::console::ConsoleError;
+    let log = leak::<24>(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let (a, b) = (Capture::new(), Capture::new());
+    let id = log.add_console(a.leak_sink(), LevelFilter::Trace).unwrap();
+    let hold = as_caller(Caller::interrupt(0, 3), || log.hold_consoles()).expect("free");
+    assert_eq!(log.remove_console(id).err(), Some(ConsoleError::Busy));
+    let Err((e, back)) = log.replace_sink(id, b.leak_sink()) else {
+        panic!("replaced while owned");
+    };
+    assert_eq!(e, ConsoleError::Busy);
+    drop(hold);
+    log.log(Level::Info, format_args!("still here"));
+    assert!(a.text().ends_with("still here\n"), "{:?}", a.text());
+    // The sink handed back is `b`'s and usable.
+    back.write(b"x").unwrap();
+    assert_eq!(b.text(), "x");
 }

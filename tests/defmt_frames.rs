@@ -11,12 +11,12 @@ mod fe_support;
 
 use defmt_decoder::{StringEntry, Table, TableEntry, Tag};
 use fe_support::{as_caller, Board};
-use logbuf::console::{Caller, Config, Logger};
+use logbuf::console::{Caller, Logger};
 use logbuf::frontends::defmt::FramePool;
 use logbuf::sinks::{Capture, RecordFormat};
 use logbuf::{Level, LevelFilter};
 
-static LOG: Logger<Board, 1024, 64, 2> = Logger::new(Config::DEFAULT);
+static LOG: Logger<Board, 4096, 64, 2> = Logger::new();
 static POOL: FramePool<4, 128> = FramePool::new();
 logbuf::defmt_global_logger!(LOG, POOL);
 
@@ -152,7 +152,7 @@ fn frames_are_stored_emitted_byte_exact_and_decoded_by_defmt_decoder() {
         want_text.push("WARN  t0: text after".to_string());
     }
     assert_eq!(tail, want_text);
-    let st = LOG.console_stats(1).unwrap();
+    let st = LOG.console_stats(LOG.console_at(1).unwrap()).unwrap();
     assert_eq!(st.printed, 3);
     assert_eq!(
         st.filtered as usize,

@@ -28,12 +28,12 @@ fn demo_numbers_balance_under_flood_and_when_quiet() {
         for c in &r.consoles {
             assert!(c.produced > 0, "{table}");
             assert_eq!(
-                c.stats.printed as u64 + c.stats.filtered as u64 + c.dropped(),
+                c.stats.printed + c.stats.filtered + c.dropped(),
                 c.produced,
                 "{} does not balance:\n{table}",
                 c.name
             );
-            assert_eq!(c.stats.announced as u64, c.dropped(), "{table}");
+            assert_eq!(c.stats.announced, c.dropped(), "{table}");
         }
         assert!(r.balanced());
         assert!(r.consoles[0].stats.printed > 0, "{table}");

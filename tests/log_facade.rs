@@ -4,11 +4,11 @@
 mod fe_support;
 
 use fe_support::{as_caller, messages, set_clock, Board};
-use logbuf::console::{Caller, Config, Logger};
+use logbuf::console::{Caller, Logger};
 use logbuf::sinks::Capture;
 use logbuf::LevelFilter;
 
-static LOG: Logger<Board, 1024, 64, 1> = Logger::new(Config::DEFAULT);
+static LOG: Logger<Board, 4096, 64, 1> = Logger::new();
 
 #[test]
 fn log_crate_macros_reach_the_ring_with_levels_and_context() {

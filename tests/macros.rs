@@ -10,7 +10,7 @@
 mod fe_support;
 
 use fe_support::{as_caller, logger_with_console, messages, set_clock, TestLogger};
-use logbuf::console::{Caller, Config, Logger};
+use logbuf::console::{Caller, Logger};
 use logbuf::sinks::Capture;
 use logbuf::{debug, error, info, log, trace, warn, Level, LevelFilter, STATIC_MAX_LEVEL};
 use std::cell::Cell;
@@ -77,7 +77,8 @@ fn runtime_filters_global_and_per_console() {
     let cap1 = Capture::new();
     lg.add_console(cap1.leak_sink(), LevelFilter::Trace)
         .unwrap();
-    lg.set_console_level(1, LevelFilter::Error);
+    lg.set_console_level(lg.console_at(1).unwrap(), LevelFilter::Error)
+        .unwrap();
     lg.set_level(LevelFilter::Warn);
 
     let fmt_calls = Cell::new(0);
@@ -97,7 +98,7 @@ fn runtime_filters_global_and_per_console() {
     assert_eq!(messages(&cap0), want0);
     let want1: Vec<&str> = want0.iter().copied().filter(|m| *m == "bad").collect();
     assert_eq!(messages(&cap1), want1);
-    let st1 = lg.console_stats(1).unwrap();
+    let st1 = lg.console_stats(lg.console_at(1).unwrap()).unwrap();
     assert_eq!(st1.filtered as usize, want0.len() - want1.len());
 
     lg.set_level(LevelFilter::Off);
@@ -215,8 +216,7 @@ fn caller_context_and_timestamp_are_recorded() {
 #[test]
 fn too_long_for_the_ring_is_cut_and_flagged() {
     // 32 words: 12-byte header, so at most 116 payload bytes per record.
-    let lg: &'static Logger<fe_support::Board, 32, 8, 1> =
-        Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let lg: &'static Logger<fe_support::Board, 128, 8, 1> = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     lg.add_console(cap.leak_sink(), LevelFilter::Trace).unwrap();
     let long = "0123456789".repeat(30);

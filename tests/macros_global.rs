@@ -3,11 +3,11 @@
 mod fe_support;
 
 use fe_support::{messages, Board};
-use logbuf::console::{Config, Logger};
+use logbuf::console::Logger;
 use logbuf::sinks::Capture;
 use logbuf::{error, info, Level, LevelFilter, STATIC_MAX_LEVEL};
 
-static LOG: Logger<Board, 1024, 64, 1> = Logger::new(Config::DEFAULT);
+static LOG: Logger<Board, 4096, 64, 1> = Logger::new();
 logbuf::global_logger!(LOG);
 
 #[test]

@@ -18,7 +18,7 @@ use logbuf::ring::RecordMeta;
 use logbuf::sinks::{Capture, TextMode};
 use logbuf::{info, Level, LevelFilter, STATIC_MAX_LEVEL};
 
-type Log = Logger<Board, 1024, 64, 1>;
+type Log = Logger<Board, 4096, 64, 1>;
 
 /// What a record could contain to forge lines, notices, or a terminal.
 const HOSTILE: &[&[u8]] = &[
@@ -55,7 +55,7 @@ fn formats() -> impl Iterator<Item = LineFormat> {
 }
 
 fn logger(line: LineFormat, mode: TextMode) -> (&'static Log, Capture) {
-    let log: &'static Log = Box::leak(Box::new(Logger::new(Config {
+    let log: &'static Log = Box::leak(Box::new(Logger::with_config(Config {
         line,
         ..Config::DEFAULT
     })));
@@ -100,7 +100,12 @@ fn hostile_records_through_log_and_log_bytes_stay_one_record_each() {
             }
             let got = parsed(&cap, &line, mode);
             assert_eq!(got, want, "{line:?} {mode:?}");
-            assert_eq!(log.console_stats(0).unwrap().printed as usize, want.len());
+            assert_eq!(
+                log.console_stats(log.console_at(0).unwrap())
+                    .unwrap()
+                    .printed as usize,
+                want.len()
+            );
         }
     }
 }
@@ -142,7 +147,7 @@ fn hostile_records_through_the_info_macro() {
 #[cfg(feature = "log")]
 #[test]
 fn hostile_records_through_the_log_facade() {
-    static FACADE: Log = Logger::new(Config::DEFAULT);
+    static FACADE: Log = Logger::new();
     let cap = Capture::new();
     FACADE
         .add_console(cap.leak_sink(), LevelFilter::Trace)
@@ -190,13 +195,13 @@ impl Rng {
 /// counted.
 #[test]
 fn arbitrary_payloads_split_into_one_group_per_record_in_order() {
-    type Small = Logger<Board, 64, 8, 1>;
+    type Small = Logger<Board, 256, 8, 1>;
     let mut all_notices = 0;
     for seed in 0..400u64 {
         let mut rng = Rng((seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let line = formats().nth((rng.next() % 8) as usize).unwrap();
         let mode = [TextMode::Escaped, TextMode::Raw][(rng.next() % 2) as usize];
-        let log: &'static Small = Box::leak(Box::new(Logger::new(Config {
+        let log: &'static Small = Box::leak(Box::new(Logger::with_config(Config {
             line,
             direct_print: false,
             ..Config::DEFAULT
@@ -215,12 +220,12 @@ fn arbitrary_payloads_split_into_one_group_per_record_in_order() {
             log.printer();
         }
         let got = parsed(&cap, &line, mode);
-        let st = log.console_stats(0).unwrap();
+        let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
         let notices: u64 = got
             .iter()
             .map(|i| if let Item::Notice(n) = i { *n } else { 0 })
             .sum();
-        assert_eq!(notices, st.announced as u64, "seed {seed}");
+        assert_eq!(notices, st.announced, "seed {seed}");
         all_notices += notices;
         // The records printed are a subsequence of those logged, in order.
         let mut from = 0;
@@ -231,7 +236,7 @@ fn arbitrary_payloads_split_into_one_group_per_record_in_order() {
             from = k + 1;
         }
         let records = got.len() - got.iter().filter(|i| matches!(i, Item::Notice(_))).count();
-        assert_eq!(records as u32, st.printed, "seed {seed}");
+        assert_eq!(records as u64, st.printed, "seed {seed}");
     }
     assert!(
         all_notices > 0,

@@ -5,13 +5,13 @@
 mod common;
 
 use common::{set_caller, Board};
-use logbuf::console::{Caller, Config, Logger};
+use logbuf::console::{Caller, Logger};
 use logbuf::ring::RecordMeta;
 use logbuf::sinks::Capture;
 use logbuf::{Level, LevelFilter};
 use std::mem::MaybeUninit;
 
-type Log = Logger<Board<25>, 1024, 64, 1>;
+type Log = Logger<Board<25>, 4096, 64, 1>;
 
 fn ram() -> &'static mut MaybeUninit<Log> {
     Box::leak(Box::new(MaybeUninit::uninit()))
@@ -37,7 +37,7 @@ fn previous_boot_records_come_back_marked_after_a_warm_reset() {
     let mem1 = ram();
     randomise(mem1, 0xdead_beef);
     // SAFETY: first use of this memory, one context.
-    let (log, rep) = unsafe { Log::recover_in_place(mem1, Config::DEFAULT) };
+    let (log, rep) = unsafe { Log::recover_in_place(mem1) };
     assert!(rep.fresh, "random RAM is not a ring");
     let cap1 = Capture::new();
     log.add_console(cap1.leak_sink(), LevelFilter::Trace)
@@ -59,7 +59,7 @@ fn previous_boot_records_come_back_marked_after_a_warm_reset() {
     // SAFETY: both are allocations of one Log; plain byte copy.
     unsafe { std::ptr::copy_nonoverlapping(log as *const Log, mem2.as_mut_ptr(), 1) };
     // SAFETY: first use of mem2, one context.
-    let (log2, rep) = unsafe { Log::recover_in_place(mem2, Config::DEFAULT) };
+    let (log2, rep) = unsafe { Log::recover_in_place(mem2) };
     assert!(!rep.fresh);
     assert_eq!((rep.kept, rep.incomplete, rep.discarded), (10, 1, 0));
     let cap2 = Capture::new();
@@ -90,7 +90,7 @@ fn cold_boots_on_random_ram_always_start_empty_and_work() {
         let mem = ram();
         randomise(mem, seed.wrapping_mul(0x9e37_79b9));
         // SAFETY: first use of this memory, one context.
-        let (log, rep) = unsafe { Log::recover_in_place(mem, Config::DEFAULT) };
+        let (log, rep) = unsafe { Log::recover_in_place(mem) };
         assert!(rep.fresh);
         let cap = Capture::new();
         log.add_console(cap.leak_sink(), LevelFilter::Trace)

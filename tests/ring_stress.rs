@@ -1,7 +1,7 @@
 //! Host stress test of the log ring with real threads.
 //!
 //! Several writer threads store checksummed records of pseudo-random lengths
-//! through a small ring (`Ring<256, 32>`: about 1 KiB, so it wraps and
+//! through a small ring (`Ring<1024, 32>`: about 1 KiB, so it wraps and
 //! overwrites constantly) while a reader thread reads concurrently. The
 //! test proves, on real hardware scheduling:
 //!
@@ -9,10 +9,10 @@
 //!   per-writer index (timestamp), its length (derived from writer and index)
 //!   and a checksum over all of them and the payload agree;
 //! * per writer, the indexes read strictly increase (order is kept);
-//! * records read + records reported `Missed` = records committed (writes
+//! * records read + records reported `Dropped` = records committed (writes
 //!   that returned `Ok`): a gap does not say whose records were lost, but
 //!   the totals must close exactly (I2 at the ring level);
-//! * writes that failed = `ring.lost().total()`, and each failure has the
+//! * writes that failed = `ring.dropped().total()`, and each failure has the
 //!   reason the policy allows.
 //!
 //! Under Miri the counts shrink (Miri checks the same properties for data
@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-type StressRing = Ring<256, 32>;
+type StressRing = Ring<1024, 32>;
 
 /// Records each writer attempts.
 const PER_WRITER: u32 = if cfg!(miri) { 150 } else { 100_000 };
@@ -153,7 +153,7 @@ fn run(writers: u8, policy: Policy) -> Outcome {
                         read_per_writer[w as usize] += 1;
                         read += 1;
                     }
-                    Read::Missed(n) => {
+                    Read::Dropped(n) => {
                         assert!(n > 0);
                         assert_eq!(cursor.seq(), before + n);
                         missed += n;
@@ -261,7 +261,7 @@ fn run(writers: u8, policy: Policy) -> Outcome {
         assert!(out.read_per_writer[w] <= out.committed[w]);
     }
     // (iii) Failed writes are exactly what the ring counted as lost.
-    let lost = ring.lost();
+    let lost = ring.dropped();
     assert_eq!(lost.busy as u64, out.busy);
     assert_eq!(lost.full as u64, out.full);
     assert_eq!(lost.contention as u64, out.contention);
@@ -269,7 +269,7 @@ fn run(writers: u8, policy: Policy) -> Outcome {
     assert_eq!(
         lost.total() as u64,
         out.busy + out.full + out.contention + out.overtaken,
-        "failed writes != ring.lost().total()"
+        "failed writes != ring.dropped().total()"
     );
     out
 }

@@ -49,14 +49,32 @@ pub const CAP: usize = 64 * 1024;
 /// logbuf ring geometry: `CAP` bytes of data words, enough slots that the
 /// words, not the slots, bound what is held (a 32-byte record uses 44).
 pub const WORDS: usize = CAP / 4;
-/// See [`WORDS`].
+/// See [`CAP`].
 pub const SLOTS: usize = 2048;
 
 /// A platform whose hooks cost nothing: thread 0, clock 0, no printer to
-/// wake. The alternatives store no timestamp either.
+/// wake. The alternatives store no timestamp either. Its configuration is
+/// the constant [`STORE_ONLY`], as on a board (nothing decoded per call).
 pub struct BenchPlatform;
 
 impl Platform for BenchPlatform {
+    const CONFIG: Config = STORE_ONLY;
+    fn caller() -> Caller {
+        Caller::thread(0, 0)
+    }
+    fn now() -> u64 {
+        0
+    }
+    fn wake_printer() {}
+}
+
+/// [`BenchPlatform`] with line formats chosen at run time (the drain
+/// benches try several).
+pub struct DrainPlatform;
+
+impl Platform for DrainPlatform {
+    const CONFIG: Config = STORE_ONLY;
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         Caller::thread(0, 0)
     }
@@ -74,7 +92,7 @@ pub const STORE_ONLY: Config = Config {
 };
 
 /// The logger every store bench uses.
-pub type BenchLogger = Logger<BenchPlatform, WORDS, SLOTS, 1>;
+pub type BenchLogger = Logger<BenchPlatform, CAP, SLOTS, 1>;
 
 /// One way to store a log record.
 pub trait Store: Sync {
@@ -83,7 +101,7 @@ pub trait Store: Sync {
     /// Formats and stores a record.
     fn store_fmt(&self, args: fmt::Arguments<'_>);
     /// Records not stored so far (only logbuf drops, and counts it).
-    fn lost(&self) -> u64 {
+    fn dropped(&self) -> u64 {
         0
     }
 }
@@ -109,7 +127,7 @@ pub struct Logbuf(pub BenchLogger);
 impl Logbuf {
     /// A store-only logger.
     pub const fn new() -> Self {
-        Logbuf(Logger::new(STORE_ONLY))
+        Logbuf(Logger::new())
     }
 }
 
@@ -120,8 +138,8 @@ impl Store for Logbuf {
     fn store_fmt(&self, args: fmt::Arguments<'_>) {
         self.0.log(Level::Info, args);
     }
-    fn lost(&self) -> u64 {
-        self.0.ring().lost().total() as u64
+    fn dropped(&self) -> u64 {
+        self.0.ring().dropped().total() as u64
     }
 }
 
@@ -316,7 +334,7 @@ impl MemcpyFloor {
 pub const DRAIN_RECORDS: usize = 64;
 
 /// The drain benches' logger: room for [`DRAIN_RECORDS`] and more.
-pub type DrainLogger = Logger<BenchPlatform, 1024, 128, 1>;
+pub type DrainLogger = Logger<DrainPlatform, 4096, 128, 1>;
 
 /// A console sink that only counts the bytes it is given.
 pub struct CountSink {
@@ -370,7 +388,7 @@ impl Drain {
             DrainKind::Lines | DrainKind::Frames | DrainKind::Escaped => LineFormat::DEFAULT,
         };
         let logger: &'static DrainLogger =
-            Box::leak(Box::new(Logger::new(Config { line, ..STORE_ONLY })));
+            Box::leak(Box::new(Logger::with_config(Config { line, ..STORE_ONLY })));
         let bytes: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
         let format = match kind {
             DrainKind::Frames => RecordFormat::Frames,

@@ -15,7 +15,7 @@
 use logbuf::console::{
     Budget, Caller, Config, ConsoleStats, Logger, LoggerStats, Platform, PrinterStatus,
 };
-use logbuf::ring::LostCounts;
+use logbuf::ring::DropCounts;
 use logbuf::sinks::{Sink, SinkError};
 use logbuf::{Level, LevelFilter};
 use std::cell::Cell;
@@ -88,14 +88,11 @@ impl ConsoleReport {
     /// Records this console never printed: overwritten before it got to
     /// them, failed, or never stored.
     pub fn dropped(&self) -> u64 {
-        self.stats.missed as u64
-            + self.stats.skipped as u64
-            + self.stats.failed as u64
-            + self.stats.writer_lost as u64
+        self.stats.overwritten + self.stats.skipped + self.stats.sink_failed + self.stats.unstored
     }
     /// printed + filtered + dropped = produced (I2).
     pub fn balanced(&self) -> bool {
-        self.stats.printed as u64 + self.stats.filtered as u64 + self.dropped() == self.produced
+        self.stats.printed + self.stats.filtered + self.dropped() == self.produced
     }
 }
 
@@ -107,7 +104,7 @@ pub struct Report {
     /// Logger-wide counters.
     pub logger: LoggerStats,
     /// Records writers could not store.
-    pub lost: LostCounts,
+    pub lost: DropCounts,
     /// From the first record to the last byte printed.
     pub elapsed: Duration,
     /// Budget of interrupt-context calls (records).
@@ -121,7 +118,7 @@ impl Report {
     pub fn balanced(&self) -> bool {
         self.consoles
             .iter()
-            .all(|c| c.balanced() && c.stats.announced as u64 == c.dropped())
+            .all(|c| c.balanced() && c.stats.announced == c.dropped())
     }
 
     /// The summary table.
@@ -189,6 +186,7 @@ static PENDING: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
 pub struct Sim;
 
 impl Platform for Sim {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         ROLE.with(|r| r.get())
     }
@@ -341,9 +339,9 @@ impl Sink for Uart {
 /// Runs the simulation.
 pub fn run(p: &Params) -> Report {
     match p.ring_kib {
-        0..=4 => run_with::<1024, 128>(p),
-        5..=16 => run_with::<4096, 512>(p),
-        _ => run_with::<16384, 2048>(p),
+        0..=4 => run_with::<4096, 128>(p),
+        5..=16 => run_with::<16384, 512>(p),
+        _ => run_with::<65536, 2048>(p),
     }
 }
 
@@ -352,7 +350,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
         irq_budget: Budget::records(p.irq_budget).with_bytes(256),
         ..Config::DEFAULT
     };
-    let log: &'static Logger<Sim, W, S, 2> = Box::leak(Box::new(Logger::new(config)));
+    let log: &'static Logger<Sim, W, S, 2> = Box::leak(Box::new(Logger::with_config(config)));
     let fast = Arc::new(Mutex::new(Taken::default()));
     let uart = Arc::new(Mutex::new(Taken {
         echo: p.echo,
@@ -449,8 +447,12 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
             std::thread::sleep(Duration::from_millis(50));
             if p.verbose && !p.echo && last.elapsed() >= Duration::from_millis(250) {
                 last = Instant::now();
-                let f = log.console_stats(0).unwrap_or_default();
-                let u = log.console_stats(1).unwrap_or_default();
+                let f = log
+                    .console_stats(log.console_at(0).unwrap())
+                    .unwrap_or_default();
+                let u = log
+                    .console_stats(log.console_at(1).unwrap())
+                    .unwrap_or_default();
                 let _ = write!(
                     std::io::stdout(),
                     "{}[{:5.2} s] produced {:>8}  fast printed {:>8}  uart printed {:>6} dropped {:>8}   ",
@@ -459,7 +461,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
                     produced.load(Ordering::Relaxed),
                     f.printed,
                     u.printed,
-                    u.missed + u.skipped + u.writer_lost,
+                    u.overwritten + u.skipped + u.unstored,
                 );
                 let _ = std::io::stdout().flush();
             }
@@ -491,7 +493,9 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
             ConsoleReport {
                 name,
                 produced,
-                stats: log.console_stats(i).unwrap_or_default(),
+                stats: log
+                    .console_stats(log.console_at(i).unwrap())
+                    .unwrap_or_default(),
                 bytes: taken.bytes,
                 load: taken.load,
             }
@@ -503,7 +507,7 @@ fn run_with<const W: usize, const S: usize>(p: &Params) -> Report {
     Report {
         consoles,
         logger: log.stats(),
-        lost: log.ring().lost(),
+        lost: log.ring().dropped(),
         elapsed,
         irq_budget: p.irq_budget,
         uart_tail: lines[lines.len().saturating_sub(8)..].to_vec(),

@@ -26,11 +26,11 @@ use std::cell::{Cell, RefCell};
 use std::mem::MaybeUninit;
 use std::rc::Rc;
 
-const WORDS: usize = 512;
+const BYTES: usize = 2048;
 const SLOTS: usize = 16;
 const CONSOLES: usize = 2;
-type Log = Logger<Board, WORDS, SLOTS, CONSOLES>;
-const MAX_PAYLOAD: usize = (WORDS - 3) * 4;
+type Log = Logger<Board, BYTES, SLOTS, CONSOLES>;
+const MAX_PAYLOAD: usize = (BYTES / 4 - 3) * 4;
 
 // ---------------------------------------------------------------- platform
 
@@ -50,6 +50,7 @@ type Hook = Box<dyn FnMut(u8)>;
 pub struct Board;
 
 impl Platform for Board {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         CALLER.get()
     }
@@ -350,7 +351,7 @@ fn log_call(log: &'static Log, model: &Shared, call: Call, level: Level, len: us
         (
             m.entries.len() - 1,
             payload,
-            log.ring().lost().unstored(),
+            log.ring().dropped().unstored(),
             m.known_drops,
         )
     };
@@ -372,7 +373,7 @@ fn log_call(log: &'static Log, model: &Shared, call: Call, level: Level, len: us
     let nested_drops = m.known_drops - drops_before;
     // Records this call never stored (a call may also overtake held grants:
     // those are noted by `note_overtaken`, not here).
-    let lost = log.ring().lost().unstored().wrapping_sub(lost_before) - nested_drops;
+    let lost = log.ring().dropped().unstored().wrapping_sub(lost_before) - nested_drops;
     let e = &mut m.entries[idx];
     if e.state == EState::Off {
         assert_eq!(returned, Some(false), "a disabled level was stored");
@@ -582,7 +583,7 @@ pub fn run(data: &[u8]) {
         // reference derived from it is gone before it is freed below.
         let mem_ref: &'static mut MaybeUninit<Log> = unsafe { &mut *raw };
         // SAFETY: first use of this memory in this boot, one context.
-        let (log, rep) = unsafe { Log::recover_in_place(mem_ref, config) };
+        let (log, rep) = unsafe { Log::recover_in_place_with(mem_ref, config) };
         let reboot = run_boot(log, rep, &model, &mut inp, &mut ops);
         NESTED.with(|n| *n.borrow_mut() = None);
         if !reboot {
@@ -702,7 +703,8 @@ fn run_boot(
         });
         drop(m);
         assert_eq!(
-            log.add_console(sink_for(i), LevelFilter::Trace),
+            log.add_console(sink_for(i), LevelFilter::Trace)
+                .map(|id| id.index()),
             Ok(i),
             "add console {i}"
         );
@@ -728,7 +730,7 @@ fn run_boot(
             CALLER.set(outer);
         }))
     });
-    let mut grants: Vec<(Grant<'static, WORDS, SLOTS>, usize)> = Vec::new();
+    let mut grants: Vec<(Grant<'static, BYTES, SLOTS>, usize)> = Vec::new();
     let mut stale: Option<ConsoleHold<'static>> = None;
     while !inp.is_empty() && *ops < MAX_OPS {
         *ops += 1;
@@ -807,7 +809,11 @@ fn run_boot(
                     log.set_level(f);
                     model.borrow_mut().level = f;
                 } else {
-                    log.set_console_level(inp.below(consoles), filter_from(inp));
+                    let id = log
+                        .console_at(inp.below(consoles))
+                        .expect("registered console");
+                    log.set_console_level(id, filter_from(inp))
+                        .expect("live id");
                 }
             }
             12 => match stale.take() {
@@ -826,7 +832,7 @@ fn run_boot(
                 let mut m = model.borrow_mut();
                 let id = m.next_id;
                 m.next_id += 1;
-                let lost_before = log.ring().lost().unstored();
+                let lost_before = log.ring().dropped().unstored();
                 let (boot, text) = (m.boot, text_payload(m.boot, id, len, &HOSTILE_BYTES));
                 let mut entry = Entry {
                     boot,
@@ -846,7 +852,7 @@ fn run_boot(
                         grants.push((g, m.entries.len() - 1));
                     }
                     Err(_) => {
-                        assert_eq!(log.ring().lost().unstored(), lost_before + 1);
+                        assert_eq!(log.ring().dropped().unstored(), lost_before + 1);
                         entry.state = EState::Dropped;
                         m.entries.push(entry);
                         m.known_drops += 1;
@@ -886,7 +892,7 @@ fn run_boot(
 fn note_overtaken(
     log: &'static Log,
     model: &Shared,
-    grants: &[(Grant<'static, WORDS, SLOTS>, usize)],
+    grants: &[(Grant<'static, BYTES, SLOTS>, usize)],
 ) {
     let oldest = log.ring().oldest().seq();
     let mut m = model.borrow_mut();
@@ -897,7 +903,7 @@ fn note_overtaken(
     }
 }
 
-fn commit(g: Grant<'static, WORDS, SLOTS>, idx: usize, model: &Shared) {
+fn commit(g: Grant<'static, BYTES, SLOTS>, idx: usize, model: &Shared) {
     let len = g.capacity();
     let seq = g.seq();
     let result = g.commit();
@@ -964,7 +970,7 @@ fn check_recovery(log: &'static Log, rep: Recovery, model: &Shared) {
 fn settle(
     log: &'static Log,
     model: &Shared,
-    grants: &mut Vec<(Grant<'static, WORDS, SLOTS>, usize)>,
+    grants: &mut Vec<(Grant<'static, BYTES, SLOTS>, usize)>,
     stale: &mut Option<ConsoleHold<'static>>,
 ) {
     for (g, idx) in grants.drain(..) {
@@ -994,15 +1000,21 @@ fn settle(
     let mut m = model.borrow_mut();
     let mut consoles = std::mem::take(&mut m.consoles);
     for (i, c) in consoles.iter_mut().enumerate() {
-        let st = log.console_stats(i).expect("registered console");
+        let st = log
+            .console_stats(log.console_at(i).unwrap())
+            .expect("registered console");
         let since = &m.entries[c.added_at..];
         let committed = c.held_at_add + since.iter().filter(|e| e.occupies_slot()).count() as u64;
         let dropped = since.iter().filter(|e| e.state == EState::Dropped).count() as u32;
         assert_eq!(st.consumed(), committed, "console {i}: I2 {st:?}");
-        assert_eq!(st.writer_lost, dropped, "console {i}: writer drops seen");
+        assert_eq!(
+            st.unstored,
+            u64::from(dropped),
+            "console {i}: writer drops seen"
+        );
         assert_eq!(
             st.announced,
-            st.missed + st.skipped + st.failed + st.writer_lost,
+            st.overwritten + st.skipped + st.sink_failed + st.unstored,
             "console {i}: every loss announced {st:?}"
         );
         let (out, fails) = SINKS.with(|s| {
@@ -1014,11 +1026,11 @@ fn settle(
         }
         if c.frames {
             check_frames(&m, c, &out, &fails);
-            assert!(c.lines <= st.printed as u64, "console {i}: frames");
+            assert!(c.lines <= st.printed, "console {i}: frames");
         } else {
             check_lines(&m, c, &out, &fails);
-            assert_eq!(c.lines, st.printed as u64, "console {i}: record lines");
-            assert_eq!(c.notices, st.announced as u64, "console {i}: notices");
+            assert_eq!(c.lines, st.printed, "console {i}: record lines");
+            assert_eq!(c.notices, st.announced, "console {i}: notices");
         }
     }
     m.consoles = consoles;

@@ -13,7 +13,7 @@
 //!   `WORDS` words of the tail, with a free slot;
 //! * otherwise the oldest record is freed: committed or abandoned ones
 //!   simply; a reserved one (its grant held, or forgotten) is overtaken
-//!   (counted in `lost().overtaken`, a reader reports it missed) and its
+//!   (counted in `dropped().overtaken`, a reader reports it dropped) and its
 //!   extent pinned ([`PINS`] entries; none free: the write fails `Busy`,
 //!   the record stays overtaken at the tail); an empty ring with no room
 //!   left between the pins fails `Busy` too; drop-newest fails `Full`;
@@ -41,7 +41,7 @@
 
 use super::{pattern, payload_len, Input, MAX_OPS};
 use logbuf::ring::{
-    Cursor, Dropped, Flags, Grant, LostCounts, Policy, Read, RecordMeta, Recovery, Ring,
+    Cursor, DropCounts, Dropped, Flags, Grant, Policy, Read, RecordMeta, Recovery, Ring,
     FREE_BATCH, MAGIC, MAX_ATTEMPTS, PINS,
 };
 use logbuf::Level;
@@ -91,7 +91,7 @@ struct Pin {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Want {
     Record(u64),
-    Missed(u64),
+    Dropped(u64),
     Empty,
 }
 
@@ -122,7 +122,7 @@ struct Model {
     slots: Vec<(i64, St)>,
     pins: Vec<Pin>,
     policy: Policy,
-    lost: LostCounts,
+    lost: DropCounts,
     /// `Cursor::new()` is a valid cursor: the ring is a fresh ring's
     /// lineage (not rebuilt from a corrupted image).
     clean: bool,
@@ -142,7 +142,7 @@ impl Model {
                 .collect(),
             pins: Vec::new(),
             policy,
-            lost: LostCounts::default(),
+            lost: DropCounts::default(),
             clean: true,
         }
     }
@@ -292,7 +292,7 @@ impl Model {
     /// A reader that fell behind moves to the tail.
     fn resync(&self, c: u64) -> (Want, u64) {
         if c < self.tail {
-            (Want::Missed(self.tail - c), self.tail)
+            (Want::Dropped(self.tail - c), self.tail)
         } else {
             (Want::Empty, c)
         }
@@ -317,7 +317,7 @@ impl Model {
             }
         }
         if lost > 0 {
-            (Want::Missed(lost), c)
+            (Want::Dropped(lost), c)
         } else {
             (Want::Empty, c)
         }
@@ -325,10 +325,10 @@ impl Model {
     fn has_unread(&self, c: u64) -> bool {
         self.read(c).0 != Want::Empty
     }
-    fn skip_missed(&self, c: u64) -> (u64, u64) {
+    fn skip_dropped(&self, c: u64) -> (u64, u64) {
         match self.judge(c) {
             Judged::Behind => match self.resync(c) {
-                (Want::Missed(n), c) => (n, c),
+                (Want::Dropped(n), c) => (n, c),
                 (_, c) => (0, c),
             },
             _ => (0, c),
@@ -388,7 +388,7 @@ impl Model {
             self.slots[(seq % n) as usize] = (seq as i64 - n as i64, St::Abandoned);
         }
         self.pins.clear();
-        self.lost = LostCounts::default();
+        self.lost = DropCounts::default();
         rep
     }
 }
@@ -397,10 +397,10 @@ impl Model {
 pub fn run(data: &[u8]) {
     let mut inp = Input::new(data);
     match inp.byte() % 4 {
-        0 => run_on::<64, 8>(&mut inp),
-        1 => run_on::<32, 16>(&mut inp),
-        2 => run_on::<256, 4>(&mut inp),
-        _ => run_on::<16, 2>(&mut inp),
+        0 => run_on::<256, 8>(&mut inp),
+        1 => run_on::<128, 16>(&mut inp),
+        2 => run_on::<1024, 4>(&mut inp),
+        _ => run_on::<64, 2>(&mut inp),
     }
 }
 
@@ -423,7 +423,7 @@ fn run_on<const W: usize, const S: usize>(inp: &mut Input) {
         (0, 0),
         "a new ring is empty"
     );
-    let mut model = Model::new(policy, W, S);
+    let mut model = Model::new(policy, W / 4, S);
     let start = inp.byte() % 4;
     if start >= 2 {
         // Power-on RAM: the image is whatever the input says.
@@ -561,8 +561,8 @@ fn rebuild<const W: usize, const S: usize>(
         _ if image[POLICY_AT] == 1 => Policy::DropNewest,
         _ => Policy::Overwrite,
     };
-    let mut model = Model::new(policy, W, S);
-    assert_eq!(ring.lost(), LostCounts::default());
+    let mut model = Model::new(policy, W / 4, S);
+    assert_eq!(ring.dropped(), DropCounts::default());
     let oldest = ring.oldest().seq();
     let used = ring.newest().seq() - oldest;
     assert!(used as usize <= S, "recovered ring holds {used} records");
@@ -576,7 +576,7 @@ fn rebuild<const W: usize, const S: usize>(
     // Positions and slot states from the recovered memory.
     let mut mem = vec![0u32; Ring::<W, S>::IMAGE_WORDS];
     ring.save_image(&mut mem);
-    let pos_bits = W.trailing_zeros() + 1;
+    let pos_bits = (W / 4).trailing_zeros() + 1;
     let pos_mask = (1u32 << pos_bits) - 1;
     let lap_mask = (1u32 << (30 - pos_bits)) - 1;
     let slot_initial = (3u32 << 30) | (lap_mask << pos_bits);
@@ -595,7 +595,10 @@ fn rebuild<const W: usize, const S: usize>(
         let word = mem[SLOTS_AT + (seq % S as u64) as usize].wrapping_add(slot_initial);
         let end = word & pos_mask;
         model.hp += (end.wrapping_sub(model.hp as u32) & pos_mask) as u64;
-        assert!(model.hp - model.tp <= W as u64, "extents within the ring");
+        assert!(
+            model.hp - model.tp <= (W / 4) as u64,
+            "extents within the ring"
+        );
         let state = match word >> 30 {
             1 => St::Committed,
             3 => St::Abandoned,
@@ -626,7 +629,7 @@ fn rebuild<const W: usize, const S: usize>(
             let run = seq - c.seq();
             assert_eq!(
                 ring.read(&mut c, &mut buf),
-                Read::Missed(run),
+                Read::Dropped(run),
                 "lost records before recovered seq {seq}"
             );
         }
@@ -720,7 +723,7 @@ fn run_boot<const W: usize, const S: usize>(
                 } else {
                     drop(g); // dropping commits too
                 }
-                assert_eq!(ring.lost(), model.lost, "lost counts after commit");
+                assert_eq!(ring.dropped(), model.lost, "lost counts after commit");
             }
             6 if !grants.is_empty() => {
                 // A writer cut for good (until the next reset recovers it):
@@ -755,9 +758,9 @@ fn run_boot<const W: usize, const S: usize>(
             }
             _ => {
                 let c = inp.below(3);
-                let (n, after) = model.skip_missed(cursors[c].seq());
-                assert_eq!(ring.skip_missed(&mut cursors[c]), n, "skip_missed count");
-                assert_eq!(cursors[c].seq(), after, "skip_missed cursor");
+                let (n, after) = model.skip_dropped(cursors[c].seq());
+                assert_eq!(ring.skip_dropped(&mut cursors[c]), n, "skip_dropped count");
+                assert_eq!(cursors[c].seq(), after, "skip_dropped cursor");
             }
         }
     }
@@ -883,7 +886,7 @@ fn checked_read<const W: usize, const S: usize>(
                 }
             }
         }
-        (Read::Missed(n), Want::Missed(m)) => assert_eq!(n, m, "missed count at {before}"),
+        (Read::Dropped(n), Want::Dropped(m)) => assert_eq!(n, m, "missed count at {before}"),
         (Read::Empty, Want::Empty) => {}
         (got, want) => panic!("read at {before}: ring {got:?}, model {want:?}"),
     }
@@ -925,7 +928,7 @@ fn place_cursor<const W: usize, const S: usize>(
 fn check_all<const W: usize, const S: usize>(ring: &Ring<W, S>, model: &Model) {
     assert_eq!(ring.oldest().seq(), model.tail, "oldest");
     assert_eq!(ring.newest().seq(), model.head(), "newest");
-    assert_eq!(ring.lost(), model.lost, "lost counts");
+    assert_eq!(ring.dropped(), model.lost, "lost counts");
     let mut c = ring.oldest();
     for _ in 0..=2 * S {
         if checked_read(ring, model, &mut c, Ring::<W, S>::MAX_PAYLOAD) == Read::Empty {

@@ -1,5 +1,5 @@
 //! Who is calling: context class, core, and the platform hooks the firmware
-//! supplies (clock, printer wake-up).
+//! supplies (clock, printer wake-up, configuration).
 //!
 //! The console lock never guesses: every decision it makes about spinning,
 //! handing over or budgeting starts from a [`Caller`] the [`Platform`] reports.
@@ -23,6 +23,8 @@
 //! }
 //! assert_eq!(Board::caller().class, ContextClass::Thread);
 //! ```
+
+use super::config::Config;
 
 /// The kind of context a call runs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +163,17 @@ pub enum Priority {
 /// unit struct; all functions are called from any context and must not
 /// block.
 pub trait Platform {
+    /// The configuration of every logger on this platform. A constant: the
+    /// logger reads it at compile time (nothing per call) and a `static`
+    /// logger stays all zero, in `.bss`.
+    const CONFIG: Config = Config::DEFAULT;
+    /// Whether a logger may also be built with another configuration at
+    /// run time ([`Logger::with_config`](super::Logger::with_config)): for
+    /// host tests and simulations that try many. It costs a decode of the
+    /// stored configuration per use, so boards leave it off; building a
+    /// logger with a configuration other than [`CONFIG`](Self::CONFIG)
+    /// then fails (at compile time for a `static`).
+    const RUNTIME_CONFIG: bool = false;
     /// The calling context.
     fn caller() -> Caller;
     /// Current time in the unit the line format prints (microseconds by
@@ -174,22 +187,33 @@ pub trait Platform {
 }
 
 /// Platform for host threads (feature `std`): every thread is thread
-/// context; the core id is a stable small number per thread; time is
+/// context; the core id is a stable small number per thread (255 for every
+/// thread from the 256th on: it saturates, never wraps); time is
 /// microseconds since first use; `wake_printer` does nothing (run
 /// [`Logger::printer`](super::Logger::printer) from a thread).
 #[cfg(feature = "std")]
 pub struct StdThreads;
 
 #[cfg(feature = "std")]
+std::thread_local! {
+    /// This thread's number: 0, 1, 2, ... in the order threads first log,
+    /// then 255 for every thread from the 256th on (the counter saturates,
+    /// it never wraps onto thread 0's number). Threads sharing 255 only
+    /// never wait for each other's handover: each leaves its record to the
+    /// owner, which prints it before it lets go (I3), so nothing is lost.
+    static STD_THREAD: u8 = {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        // Ordering: Relaxed; only hands out numbers.
+        NEXT.fetch_add(1, Ordering::Relaxed).min(u8::MAX as u32) as u8
+    };
+}
+
+#[cfg(feature = "std")]
 impl Platform for StdThreads {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
-        use std::sync::atomic::{AtomicU8, Ordering};
-        static NEXT: AtomicU8 = AtomicU8::new(0);
-        std::thread_local! {
-            // Ordering: Relaxed; only hands out distinct numbers.
-            static ID: u8 = NEXT.fetch_add(1, Ordering::Relaxed);
-        }
-        let id = ID.with(|id| *id);
+        let id = STD_THREAD.with(|id| *id);
         Caller::thread(id, id)
     }
     fn now() -> u64 {
@@ -228,6 +252,22 @@ pub fn cortex_m_caller() -> Caller {
 mod tests {
     use super::*;
     use std::format;
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn std_thread_numbers_saturate_instead_of_wrapping() {
+        // Other tests take numbers too, so only the order is known: the
+        // numbers never go down, and thread 300 of this test has 255.
+        let mut last = 0u8;
+        for _ in 0..300 {
+            let core = std::thread::spawn(|| StdThreads::caller().core)
+                .join()
+                .unwrap();
+            assert!(core >= last, "thread number wrapped: {last} then {core}");
+            last = core;
+        }
+        assert_eq!(last, u8::MAX);
+    }
 
     #[test]
     fn system_exceptions_and_irqs_of_the_same_number_differ() {

@@ -146,12 +146,12 @@ fn account<const W: usize, const S: usize>(
     console: &Console,
     st: &mut ConsoleState,
 ) {
-    let lost = ring.lost().unstored();
-    let new = lost.wrapping_sub(st.lost_seen);
+    let lost = ring.dropped().unstored();
+    let new = lost.wrapping_sub(st.unstored_seen);
     if new != 0 {
-        st.lost_seen = lost;
+        st.unstored_seen = lost;
         st.unannounced += new as u64;
-        console.count_writer_lost(new);
+        console.count_unstored(new);
     }
 }
 
@@ -240,10 +240,10 @@ fn collect<const W: usize, const S: usize>(
                 found.drained = true;
                 break;
             }
-            Read::Missed(n) => {
+            Read::Dropped(n) => {
                 st.cursor = c;
                 st.unannounced += n;
-                console.count_missed(n);
+                console.count_overwritten(n);
                 found.progressed = true;
                 continue;
             }
@@ -287,7 +287,7 @@ fn admit(console: &Console, st: &mut ConsoleState, h: &Header, format: RecordFor
     if format == RecordFormat::Frames && h.len as usize > LINE_MAX {
         // A cut frame would corrupt the stream: dropped, counted, announced.
         st.unannounced += 1;
-        console.count_failed();
+        console.count_sink_failed();
         return false;
     }
     true
@@ -487,7 +487,7 @@ fn render_unit(
     };
     let payload = st.batch.payload(e);
     match format {
-        RecordFormat::Lines => render_line(line, &e.header, payload, out),
+        RecordFormat::Lines => render_line(line, &e.header(), payload, out),
         RecordFormat::Frames => out.write_bytes(payload),
     }
 }
@@ -527,7 +527,7 @@ fn settle_failed(console: &Console, st: &mut ConsoleState, cx: &StepCtx, sent: u
         return Step::Stuck { deferred: false };
     }
     console.count_announced(notice);
-    console.count_failed();
+    console.count_sink_failed();
     st.batch.pop();
     match st.batch.front_mut() {
         Some(e) => e.dropped_before += 1,

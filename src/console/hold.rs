@@ -19,7 +19,7 @@
 //!     fn now() -> u64 { 0 }
 //!     fn wake_printer() {}
 //! }
-//! static LOG: Logger<Board, 1024, 64, 1> = Logger::new(Config::DEFAULT);
+//! static LOG: Logger<Board, 4096, 64, 1> = Logger::new();
 //!
 //! let uart = Capture::new();
 //! LOG.add_console(uart.leak_sink(), LevelFilter::Info).unwrap();

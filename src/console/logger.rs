@@ -2,11 +2,12 @@
 //!
 //! See the [console module](super) for the rules this code enforces.
 
+use super::config::{Budget, Config, StoredConfig};
 use super::context::{Caller, Platform, Priority};
 use super::emit::{self, Step, StepCtx};
 use super::lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
-use super::render::LineFormat;
 use super::state::{Console, ConsoleStats};
+use crate::counter::Counter;
 use crate::ring::{RecordMeta, Ring};
 use crate::sinks::Sink;
 use crate::sync::{spin_hint, AtomicBool, AtomicU32, AtomicU8, Ordering};
@@ -14,216 +15,29 @@ use crate::{Level, LevelFilter};
 use core::fmt::{self, Write as _};
 use core::marker::PhantomData;
 
-/// How much printing one call may do before it leaves the rest to the
-/// printer context (I5). A zero field means "no limit" except `records`,
-/// where 0 means "never print here, only wake the printer".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Budget {
-    /// Console steps (records printed, skipped or announced as dropped).
-    pub records: u32,
-    /// Bytes handed to sinks (0: no limit).
-    pub bytes: u32,
-    /// Clock ticks from [`Platform::now`] (0: no limit).
-    pub ticks: u64,
-}
-
-impl Budget {
-    /// No limit.
-    pub const UNLIMITED: Budget = Budget {
-        records: u32::MAX,
-        bytes: 0,
-        ticks: 0,
-    };
-    /// Never print: store, then wake the printer.
-    pub const NONE: Budget = Budget {
-        records: 0,
-        bytes: 0,
-        ticks: 0,
-    };
-    /// At most `n` records.
-    pub const fn records(n: u32) -> Budget {
-        Budget {
-            records: n,
-            bytes: 0,
-            ticks: 0,
-        }
-    }
-    /// Adds a byte limit.
-    pub const fn with_bytes(mut self, bytes: u32) -> Budget {
-        self.bytes = bytes;
-        self
-    }
-    /// Adds a time limit in clock ticks.
-    pub const fn with_ticks(mut self, ticks: u64) -> Budget {
-        self.ticks = ticks;
-        self
-    }
-}
-
-/// Logger configuration; `const`, so it can sit in a `static`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Config {
-    /// Printing a thread-context log call may do.
-    pub thread_budget: Budget,
-    /// Printing an interrupt-context log call may do (I5).
-    pub irq_budget: Budget,
-    /// Whether log calls print at all (false: every call only stores and
-    /// wakes the printer, the pure offload of the printk-kthread design).
-    pub direct_print: bool,
-    /// Spins a caller may wait for a handover from an owner on another core
-    /// that is printing a record right now (0: never wait).
-    pub waiter_spins: u32,
-    /// Whether an interrupt-context caller may become the waiter (and be
-    /// handed printing duty by a thread owner). Off by default.
-    pub handoff_to_irq: bool,
-    /// Whether the printer may displace a producer that owns the console
-    /// and sits between records (preempted owner, critique problem 1).
-    pub printer_takeover: bool,
-    /// Spins an emergency caller waits for a handover at a record boundary.
-    pub emergency_spins: u32,
-    /// Spins the panic flush waits for a friendly handover before taking
-    /// over mid-record; also the would-block retries per write while flushing.
-    pub panic_spins: u32,
-    /// Text line layout.
-    pub line: LineFormat,
-    /// Under overload (a console that cannot keep up while the ring
-    /// overwrites), records at this severity or above go ahead of lower
-    /// ones, which are skipped (counted, announced). Default: WARN.
-    pub keep_level: Level,
-}
-
-impl Config {
-    /// Defaults (I5, I11): an interrupt-context call only stores its record
-    /// and wakes the printer — it never touches a sink, so it costs what
-    /// storing costs, whatever the consoles are. A thread-context call
-    /// prints at most 32 records, 2 KiB or 10 000 clock ticks (10 ms with a
-    /// microsecond clock, the [`LineFormat::DEFAULT`] rate), checked before
-    /// each line, then leaves the rest to the printer; it may wait up to
-    /// 10 000 spins for a handover from an owner on another core.
-    pub const DEFAULT: Config = Config {
-        thread_budget: Budget::records(32).with_bytes(2048).with_ticks(10_000),
-        irq_budget: Budget::NONE,
-        direct_print: true,
-        waiter_spins: 10_000,
-        handoff_to_irq: false,
-        printer_takeover: true,
-        emergency_spins: 100_000,
-        panic_spins: 1_000_000,
-        line: LineFormat::DEFAULT,
-        keep_level: Level::Warn,
-    };
-
-    /// Printer only: no log call prints, in any context; every call stores
-    /// and wakes the printer, which drains everything (the printk
-    /// printer-thread design). For boards with hard real-time threads too.
-    pub const PRINTER_ONLY: Config = Config {
-        direct_print: false,
-        ..Config::DEFAULT
-    };
-
-    /// Interrupt-context calls also print, at most 2 records or 256 bytes,
-    /// and only into sinks that may be written from any context (they
-    /// never block: RTT, a would-block FIFO). For boards without a printer
-    /// context whose fast consoles should show interrupt records at once.
-    pub const IRQ_PRINTS: Config = Config {
-        irq_budget: Budget::records(2).with_bytes(256),
-        ..Config::DEFAULT
-    };
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
-/// A [`Config`] as words XOR-ed with those of [`Config::DEFAULT`]: all zero
-/// for the default configuration, so a `static` logger (ring included)
-/// lands in `.bss` instead of costing its size again in flash (`.data`).
-#[derive(Clone, Copy)]
-struct StoredConfig([u32; 14]);
-
-impl StoredConfig {
-    const fn words(c: &Config) -> [u32; 14] {
-        let flags = c.direct_print as u32
-            | (c.handoff_to_irq as u32) << 1
-            | (c.printer_takeover as u32) << 2
-            | (c.line.timestamp as u32) << 3
-            | (c.line.level as u32) << 4
-            | (c.line.context as u32) << 5;
-        [
-            c.thread_budget.records,
-            c.thread_budget.bytes,
-            c.thread_budget.ticks as u32,
-            (c.thread_budget.ticks >> 32) as u32,
-            c.irq_budget.records,
-            c.irq_budget.bytes,
-            c.irq_budget.ticks as u32,
-            (c.irq_budget.ticks >> 32) as u32,
-            flags,
-            c.waiter_spins,
-            c.emergency_spins,
-            c.panic_spins,
-            c.line.ticks_per_second,
-            c.keep_level as u32,
-        ]
-    }
-
-    const fn new(c: &Config) -> Self {
-        let (mut w, d) = (Self::words(c), Self::words(&Config::DEFAULT));
-        let mut i = 0;
-        while i < w.len() {
-            w[i] ^= d[i];
-            i += 1;
-        }
-        StoredConfig(w)
-    }
-
-    #[inline]
-    fn get(&self) -> Config {
-        let d = Self::words(&Config::DEFAULT);
-        let w: [u32; 14] = core::array::from_fn(|i| self.0[i] ^ d[i]);
-        let budget = |i: usize| Budget {
-            records: w[i],
-            bytes: w[i + 1],
-            ticks: w[i + 2] as u64 | (w[i + 3] as u64) << 32,
-        };
-        Config {
-            thread_budget: budget(0),
-            irq_budget: budget(4),
-            direct_print: w[8] & 1 != 0,
-            handoff_to_irq: w[8] & 2 != 0,
-            printer_takeover: w[8] & 4 != 0,
-            waiter_spins: w[9],
-            emergency_spins: w[10],
-            panic_spins: w[11],
-            line: LineFormat {
-                timestamp: w[8] & 8 != 0,
-                level: w[8] & 16 != 0,
-                context: w[8] & 32 != 0,
-                ticks_per_second: w[12],
-            },
-            keep_level: Level::from_bits(w[13] as u8).unwrap_or(Level::Warn),
-        }
-    }
-}
-
 /// Logger-wide counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoggerStats {
     /// Direct handovers from an owner to a waiting caller or requester
     /// (counted once, by the owner that hands over).
-    pub handoffs: u32,
+    pub handoffs: u64,
     /// Takeovers (printer displacing a producer, emergency, panic).
-    pub takeovers: u32,
+    pub takeovers: u64,
     /// Waiters that gave up and withdrew.
-    pub waiter_timeouts: u32,
+    pub waiter_timeouts: u64,
     /// Calls to [`Platform::wake_printer`].
-    pub printer_wakes: u32,
+    pub printer_wakes: u64,
     /// Calls that stopped because their budget ran out.
-    pub budget_exhausted: u32,
+    pub budget_exhausted: u64,
     /// The most console steps one interrupt-context log call performed.
     pub max_irq_records: u32,
+    /// The sequence number the next record gets: records stored so far
+    /// (including `dropped.overtaken`), exact modulo the ring's sequence
+    /// range (see the ring's Limits). A console that is caught up has
+    /// [`ConsoleStats::consumed`] equal to this.
+    pub next_seq: u64,
+    /// Records writers dropped ([`Ring::dropped`]).
+    pub dropped: crate::ring::DropCounts,
 }
 
 /// What [`Logger::printer`] did.
@@ -241,13 +55,44 @@ pub enum PrinterStatus {
     Busy,
 }
 
-/// Error of [`Logger::add_console`].
+/// A registered console: what [`Logger::add_console`] returns and the
+/// console calls take. It names one registration: once the console is
+/// removed, the id is stale (calls with it fail with
+/// [`ConsoleError::Gone`]) even if another sink is registered in its place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConsoleId {
+    index: u16,
+    generation: u32,
+}
+
+impl ConsoleId {
+    /// The console's place, `0..CONSOLES` (not unique over time: see the
+    /// type's docs).
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
+}
+
+/// Why a console call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AddConsoleError {
+pub enum ConsoleError {
     /// All `CONSOLES` places are taken.
     Full,
-    /// Another context holds the console lock; try again.
+    /// Another context owns the consoles (or runs this console's printer)
+    /// right now; nothing was changed: try again.
     Busy,
+    /// The console was removed (a stale [`ConsoleId`]).
+    Gone,
+}
+
+impl fmt::Display for ConsoleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConsoleError::Full => "every console place is taken",
+            ConsoleError::Busy => "another context owns the consoles; try again",
+            ConsoleError::Gone => "the console was removed",
+        })
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -278,26 +123,32 @@ enum Outcome {
 ///
 /// ```compile_fail,E0599
 /// use logbuf::console::{Caller, Config, Logger, StdThreads};
-/// static LOG: Logger<StdThreads, 256, 16, 1> = Logger::new(Config::DEFAULT);
+/// static LOG: Logger<StdThreads, 1024, 16, 1> = Logger::new();
 /// let _ = LOG.lock().hostile_takeover(Caller::thread(0, 0));
 /// ```
 /// ```compile_fail,E0603
 /// use logbuf::console::ConsoleLock;
 /// ```
-pub struct Logger<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize> {
-    ring: Ring<WORDS, SLOTS>,
+pub struct Logger<
+    P: Platform,
+    const BYTES: usize = 8192,
+    const SLOTS: usize = 128,
+    const CONSOLES: usize = 1,
+> {
+    ring: Ring<BYTES, SLOTS>,
     lock: ConsoleLock,
     consoles: [Console; CONSOLES],
-    /// The configuration, stored as its difference from [`Config::DEFAULT`]
-    /// so that a logger with the default configuration is all zeros.
+    /// A run-time configuration, stored as its difference from the
+    /// platform's `CONFIG` (all zeros when it is that; read only with
+    /// `RUNTIME_CONFIG`).
     config: StoredConfig,
     /// Runtime level filter, stored as `Trace - filter` (0 = Trace).
     level: AtomicU8,
-    handoffs: AtomicU32,
-    takeovers: AtomicU32,
-    waiter_timeouts: AtomicU32,
-    printer_wakes: AtomicU32,
-    budget_exhausted: AtomicU32,
+    handoffs: Counter,
+    takeovers: Counter,
+    waiter_timeouts: Counter,
+    printer_wakes: Counter,
+    budget_exhausted: Counter,
     max_irq_records: AtomicU32,
     /// Nesting depth of `panic_flush` (a panic inside a sink while flushing).
     panic_depth: AtomicU32,
@@ -316,6 +167,12 @@ pub struct Logger<P: Platform, const WORDS: usize, const SLOTS: usize, const CON
 unsafe impl<P: Platform, const W: usize, const S: usize, const C: usize> Sync
     for Logger<P, W, S, C>
 {
+}
+
+impl<P: Platform, const W: usize, const S: usize, const C: usize> Default for Logger<P, W, S, C> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Stack bytes a log call formats into before falling back to two passes.
@@ -353,31 +210,53 @@ impl fmt::Write for Cut<'_> {
     }
 }
 
-struct Counter(usize);
-impl fmt::Write for Counter {
+struct ByteCount(usize);
+impl fmt::Write for ByteCount {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.0 += s.len();
         Ok(())
     }
 }
 
-impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
-    Logger<P, WORDS, SLOTS, CONSOLES>
+impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
+    Logger<P, BYTES, SLOTS, CONSOLES>
 {
     crate::sync::loom_const_fn! {
-        /// A logger with no consoles yet. `const`: put it in a `static`.
-        pub fn new(config: Config) -> Self {
+        /// A logger with no consoles yet, configured by the platform's
+        /// [`CONFIG`](Platform::CONFIG). `const` and all zero: a `static`
+        /// logger lives in `.bss`.
+        pub fn new() -> Self {
+            Self::with_config(P::CONFIG)
+        }
+    }
+
+    crate::sync::loom_const_fn! {
+        /// A logger configured at run time, for platforms with
+        /// [`RUNTIME_CONFIG`](Platform::RUNTIME_CONFIG) (host tests,
+        /// simulations).
+        ///
+        /// # Panics
+        ///
+        /// If `config` is not the platform's `CONFIG` and the platform does
+        /// not allow run-time configuration: for a `static`, that is a
+        /// compile error.
+        pub fn with_config(config: Config) -> Self {
+            let config = StoredConfig::new(&config, &P::CONFIG);
+            assert!(
+                P::RUNTIME_CONFIG || config.is_base(),
+                "this Platform has no RUNTIME_CONFIG: set Platform::CONFIG instead"
+            );
             Logger {
                 ring: Ring::new(),
                 lock: ConsoleLock::new(),
                 consoles: crate::sync::array_of!(Console::new(); CONSOLES),
-                config: StoredConfig::new(&config),
+                config,
                 level: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
-                handoffs: AtomicU32::new(0),
-                takeovers: AtomicU32::new(0),
-                waiter_timeouts: AtomicU32::new(0),
-                printer_wakes: AtomicU32::new(0),
-                budget_exhausted: AtomicU32::new(0),
+                handoffs: Counter::new(),
+                takeovers: Counter::new(),
+                waiter_timeouts: Counter::new(),
+                printer_wakes: Counter::new(),
+                budget_exhausted: Counter::new(),
                 max_irq_records: AtomicU32::new(0),
                 panic_depth: AtomicU32::new(0),
                 dedicated: AtomicBool::new(false),
@@ -396,16 +275,16 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     ///
     /// ```no_run
     /// use core::mem::MaybeUninit;
-    /// use logbuf::console::{Config, Logger, StdThreads};
+    /// use logbuf::console::{Logger, StdThreads};
     ///
-    /// type Log = Logger<StdThreads, 4096, 256, 1>;
+    /// type Log = Logger<StdThreads, 16384, 256>;
     /// #[link_section = ".uninit.logbuf"]
     /// static mut LOG_RAM: MaybeUninit<Log> = MaybeUninit::uninit();
     ///
     /// // At boot, once, before anything logs:
     /// // SAFETY: first and only use of LOG_RAM.
     /// let (log, report) = unsafe {
-    ///     Log::recover_in_place(&mut *core::ptr::addr_of_mut!(LOG_RAM), Config::DEFAULT)
+    ///     Log::recover_in_place(&mut *core::ptr::addr_of_mut!(LOG_RAM))
     /// };
     /// # let _ = (log, report);
     /// ```
@@ -417,8 +296,27 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     #[cfg(not(loom))]
     pub unsafe fn recover_in_place(
         mem: &'static mut core::mem::MaybeUninit<Self>,
+    ) -> (&'static Self, crate::ring::Recovery) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { Self::recover_in_place_with(mem, P::CONFIG) }
+    }
+
+    /// [`Logger::recover_in_place`] with a configuration chosen at run time,
+    /// as [`Logger::with_config`] (same panic).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Logger::recover_in_place`].
+    #[cfg(not(loom))]
+    pub unsafe fn recover_in_place_with(
+        mem: &'static mut core::mem::MaybeUninit<Self>,
         config: Config,
     ) -> (&'static Self, crate::ring::Recovery) {
+        let config = StoredConfig::new(&config, &P::CONFIG);
+        assert!(
+            P::RUNTIME_CONFIG || config.is_base(),
+            "this Platform has no RUNTIME_CONFIG: set Platform::CONFIG instead"
+        );
         use core::ptr::addr_of_mut;
         let p = mem.as_mut_ptr();
         // SAFETY: `p` points to memory for a whole Logger that only we use
@@ -431,15 +329,15 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
                 Ring::recover_in_place(addr_of_mut!((*p).ring), crate::ring::Policy::Overwrite);
             addr_of_mut!((*p).lock).write(ConsoleLock::new());
             addr_of_mut!((*p).consoles).write([const { Console::new() }; CONSOLES]);
-            addr_of_mut!((*p).config).write(StoredConfig::new(&config));
+            addr_of_mut!((*p).config).write(config);
             addr_of_mut!((*p).level).write(AtomicU8::new(crate::level::stored_filter(
                 LevelFilter::Trace,
             )));
-            addr_of_mut!((*p).handoffs).write(AtomicU32::new(0));
-            addr_of_mut!((*p).takeovers).write(AtomicU32::new(0));
-            addr_of_mut!((*p).waiter_timeouts).write(AtomicU32::new(0));
-            addr_of_mut!((*p).printer_wakes).write(AtomicU32::new(0));
-            addr_of_mut!((*p).budget_exhausted).write(AtomicU32::new(0));
+            addr_of_mut!((*p).handoffs).write(Counter::new());
+            addr_of_mut!((*p).takeovers).write(Counter::new());
+            addr_of_mut!((*p).waiter_timeouts).write(Counter::new());
+            addr_of_mut!((*p).printer_wakes).write(Counter::new());
+            addr_of_mut!((*p).budget_exhausted).write(Counter::new());
             addr_of_mut!((*p).max_irq_records).write(AtomicU32::new(0));
             addr_of_mut!((*p).panic_depth).write(AtomicU32::new(0));
             addr_of_mut!((*p).dedicated).write(AtomicBool::new(false));
@@ -449,7 +347,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     }
 
     /// The ring records are stored in.
-    pub fn ring(&self) -> &Ring<WORDS, SLOTS> {
+    pub fn ring(&self) -> &Ring<BYTES, SLOTS> {
         &self.ring
     }
 
@@ -484,9 +382,16 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         }
     }
 
-    /// The configuration.
+    /// The configuration: the platform's [`CONFIG`](Platform::CONFIG), a
+    /// constant (or, with [`RUNTIME_CONFIG`](Platform::RUNTIME_CONFIG), the
+    /// one given to [`Logger::with_config`]).
+    #[inline(always)]
     pub fn config(&self) -> Config {
-        self.config.get()
+        if P::RUNTIME_CONFIG {
+            self.config.get(&P::CONFIG)
+        } else {
+            P::CONFIG
+        }
     }
 
     /// Runtime level filter for storing records (all consoles).
@@ -511,7 +416,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         &self,
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
-    ) -> Result<usize, AddConsoleError> {
+    ) -> Result<ConsoleId, ConsoleError> {
         self.install_console(sink, filter, false)
     }
 
@@ -527,7 +432,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         &self,
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
-    ) -> Result<usize, AddConsoleError> {
+    ) -> Result<ConsoleId, ConsoleError> {
         self.install_console(sink, filter, true)
     }
 
@@ -536,75 +441,169 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
         dedicated: bool,
-    ) -> Result<usize, AddConsoleError> {
-        let caller = P::caller();
-        let owner = match self.lock.acquire_or_mark(caller, Priority::Normal, false) {
-            Attempt::Acquired(o) => o,
-            Attempt::Busy(_) => return Err(AddConsoleError::Busy),
-        };
-        let mut result = Err(AddConsoleError::Full);
-        if self.lock.enter_unsafe(&owner).is_ok() {
-            for (i, c) in self.consoles.iter().enumerate() {
-                if !c.is_registered() {
-                    c.install(
-                        sink,
-                        filter,
-                        self.ring.oldest(),
-                        self.ring.lost().unstored(),
-                        dedicated,
-                    );
-                    if dedicated {
-                        // Ordering: Relaxed; a hint for log calls to wake
-                        // the printer, set once.
-                        self.dedicated.store(true, Ordering::Relaxed);
-                    }
-                    result = Ok(i);
-                    break;
-                }
+    ) -> Result<ConsoleId, ConsoleError> {
+        let mut sink = Some(sink);
+        let result = self.with_consoles(|| {
+            let (index, c) = self
+                .consoles
+                .iter()
+                .enumerate()
+                .find(|(_, c)| !c.is_registered())
+                .ok_or(ConsoleError::Full)?;
+            let sink = sink.take().ok_or(ConsoleError::Busy)?;
+            let generation = c.install(
+                sink,
+                filter,
+                self.ring.oldest(),
+                self.ring.dropped().unstored(),
+                dedicated,
+            );
+            if dedicated {
+                // Ordering: Relaxed; a hint for log calls to wake the
+                // printer, set once.
+                self.dedicated.store(true, Ordering::Relaxed);
             }
-            if self.lock.exit_unsafe(&owner) != Boundary::Continue {
-                return result;
-            }
-        }
+            Ok(ConsoleId {
+                index: index as u16,
+                generation,
+            })
+        });
         // Bounded (I5): registering prints nothing here; what the ring
         // already holds is the printer's (or the next log call's) to print.
-        if self.lock.release_exhausted(&owner) != Release::Lost && result.is_ok() {
+        if result.is_ok() {
             self.wake_printer();
         }
         result
     }
 
-    /// Sets one console's level filter.
-    pub fn set_console_level(&self, console: usize, filter: LevelFilter) {
-        if let Some(c) = self.consoles.get(console) {
-            c.set_filter(filter);
+    /// Runs `f` owning the consoles between records, as the calling
+    /// context, and prints nothing: `Busy` if another context owns them.
+    /// Records stored meanwhile are left to the printer.
+    fn with_consoles<R>(
+        &self,
+        f: impl FnOnce() -> Result<R, ConsoleError>,
+    ) -> Result<R, ConsoleError> {
+        let owner = match self
+            .lock
+            .acquire_or_mark(P::caller(), Priority::Normal, false)
+        {
+            Attempt::Acquired(o) => o,
+            Attempt::Busy(_) => return Err(ConsoleError::Busy),
+        };
+        if self.lock.enter_unsafe(&owner).is_err() {
+            return Err(ConsoleError::Busy);
+        }
+        let result = f();
+        if self.lock.exit_unsafe(&owner) == Boundary::Continue
+            && self.lock.release_exhausted(&owner) == Release::Released
+        {
+            // Records stored while we held the lock are the printer's.
+            self.wake_printer();
+        }
+        result
+    }
+
+    /// The console registered at place `index` now (`0..CONSOLES`), if any.
+    pub fn console_at(&self, index: usize) -> Option<ConsoleId> {
+        let c = self.consoles.get(index).filter(|c| c.is_registered())?;
+        Some(ConsoleId {
+            index: index as u16,
+            generation: c.generation(),
+        })
+    }
+
+    /// The console `id` names, if it is still registered.
+    fn console(&self, id: ConsoleId) -> Result<&Console, ConsoleError> {
+        self.consoles
+            .get(id.index())
+            .filter(|c| c.is_registered() && c.generation() == id.generation)
+            .ok_or(ConsoleError::Gone)
+    }
+
+    /// Removes a console and gives its sink back. Prints nothing (any
+    /// context may call it); `Busy` if another context owns the consoles
+    /// or runs this console's printer right now. What the console had not
+    /// printed yet is not printed to it any more.
+    pub fn remove_console(&self, id: ConsoleId) -> Result<&'static mut dyn Sink, ConsoleError> {
+        self.with_consoles(|| {
+            let c = self.console(id)?;
+            if c.is_dedicated() && !c.claim() {
+                return Err(ConsoleError::Busy);
+            }
+            let sink = c.uninstall();
+            if c.is_dedicated() {
+                c.unclaim();
+            }
+            sink.ok_or(ConsoleError::Gone)
+        })
+    }
+
+    /// Puts `sink` in place of console `id`'s sink and gives the old one
+    /// back; the console keeps its place in the log, its filter and its
+    /// counters, and the new sink gets the line in progress whole. Prints
+    /// nothing. On failure the new sink comes back with the error.
+    #[allow(clippy::type_complexity)]
+    pub fn replace_sink(
+        &self,
+        id: ConsoleId,
+        sink: &'static mut dyn Sink,
+    ) -> Result<&'static mut dyn Sink, (ConsoleError, &'static mut dyn Sink)> {
+        let mut new = Some(sink);
+        let result = self.with_consoles(|| {
+            let c = self.console(id)?;
+            if c.is_dedicated() && !c.claim() {
+                return Err(ConsoleError::Busy);
+            }
+            let swapped = match new.take() {
+                Some(s) => c.swap_sink(s),
+                None => return Err(ConsoleError::Busy),
+            };
+            if c.is_dedicated() {
+                c.unclaim();
+            }
+            swapped.map_err(|s| {
+                new = Some(s);
+                ConsoleError::Gone
+            })
+        });
+        match (result, new) {
+            (Ok(old), _) => Ok(old),
+            (Err(e), Some(sink)) => Err((e, sink)),
+            (Err(_), None) => unreachable!("a failed swap hands the new sink back"),
         }
     }
 
-    /// Counters of one console.
-    pub fn console_stats(&self, console: usize) -> Option<ConsoleStats> {
-        self.consoles
-            .get(console)
-            .filter(|c| c.is_registered())
-            .map(|c| c.stats())
+    /// Sets one console's level filter.
+    pub fn set_console_level(
+        &self,
+        id: ConsoleId,
+        filter: LevelFilter,
+    ) -> Result<(), ConsoleError> {
+        self.console(id).map(|c| c.set_filter(filter))
+    }
+
+    /// Counters of one console; `None` once it was removed.
+    pub fn console_stats(&self, id: ConsoleId) -> Option<ConsoleStats> {
+        self.console(id).ok().map(|c| c.stats())
     }
 
     /// Logger-wide counters.
     pub fn stats(&self) -> LoggerStats {
         // Ordering: Relaxed; statistics.
         LoggerStats {
-            handoffs: self.handoffs.load(Ordering::Relaxed),
-            takeovers: self.takeovers.load(Ordering::Relaxed),
-            waiter_timeouts: self.waiter_timeouts.load(Ordering::Relaxed),
-            printer_wakes: self.printer_wakes.load(Ordering::Relaxed),
-            budget_exhausted: self.budget_exhausted.load(Ordering::Relaxed),
+            handoffs: self.handoffs.get(),
+            takeovers: self.takeovers.get(),
+            waiter_timeouts: self.waiter_timeouts.get(),
+            printer_wakes: self.printer_wakes.get(),
+            budget_exhausted: self.budget_exhausted.get(),
             max_irq_records: self.max_irq_records.load(Ordering::Relaxed),
+            next_seq: self.ring.newest().seq(),
+            dropped: self.ring.dropped(),
         }
     }
 
-    fn bump(counter: &AtomicU32) {
-        // Ordering: Relaxed; statistics counter.
-        counter.fetch_add(1, Ordering::Relaxed);
+    fn bump(counter: &Counter) {
+        counter.add(1);
     }
 
     fn wake_printer(&self) {
@@ -670,7 +669,7 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
         if line.write_fmt(args).is_ok() {
             return self.ring.write(meta, &line.buf[..line.len]).is_ok();
         }
-        let mut count = Counter(0);
+        let mut count = ByteCount(0);
         let _ = count.write_fmt(args);
         match self.ring.reserve(count.0, meta) {
             Ok(mut grant) => {
@@ -793,16 +792,18 @@ impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize>
     /// may take as long as it takes while log calls and the shared printer
     /// serve the other consoles. Run it from its own context whenever the
     /// printer is woken. `Busy` if another context runs it right now, or
-    /// the console is not a dedicated one.
-    pub fn console_printer(&self, console: usize) -> PrinterStatus {
-        let Some(c) = self
-            .consoles
-            .get(console)
-            .filter(|c| c.is_registered() && c.is_dedicated())
-        else {
+    /// the console is not a dedicated one (or was removed).
+    pub fn console_printer(&self, id: ConsoleId) -> PrinterStatus {
+        let Some(c) = self.console(id).ok().filter(|c| c.is_dedicated()) else {
             return PrinterStatus::Busy;
         };
         if !c.claim() {
+            return PrinterStatus::Busy;
+        }
+        // Removed (or removed and added again) between the look-up and the
+        // claim: not ours to print.
+        if self.console(id).is_err() {
+            c.unclaim();
             return PrinterStatus::Busy;
         }
         let status = loop {

@@ -25,6 +25,7 @@ loom::thread_local! {
 struct LoomBoard;
 
 impl Platform for LoomBoard {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         CALLER.with(|c| c.get())
     }
@@ -60,7 +61,7 @@ impl Sink for LoomSink {
     }
 }
 
-type Log = Logger<LoomBoard, 16, 4, 1>;
+type Log = Logger<LoomBoard, 64, 4, 1>;
 
 fn config() -> Config {
     Config {
@@ -78,7 +79,7 @@ fn config() -> Config {
 /// The logger and its sink are leaked (a sink is `&'static mut`); loom
 /// tracks `Arc` leaks, so none of them holds an `Arc`.
 fn logger(config: Config) -> (&'static Log, &'static Mutex<Vec<u8>>) {
-    let log: &'static Log = Box::leak(Box::new(Logger::new(config)));
+    let log: &'static Log = Box::leak(Box::new(Logger::with_config(config)));
     let out: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
     let sink = Box::leak(Box::new(LoomSink {
         out,
@@ -171,9 +172,9 @@ fn interrupt_budget_then_printer_pass_prints_everything_once() {
         assert!(log.stats().max_irq_records <= 1);
         log.printer();
         assert_eq!(sorted(lines(out)), ["i1", "i2", "t"]);
-        let st = log.console_stats(0).unwrap();
+        let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
         assert_eq!(st.printed, 3);
-        assert_eq!(st.missed, 0);
+        assert_eq!(st.overwritten, 0);
     });
 }
 

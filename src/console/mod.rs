@@ -60,7 +60,7 @@
 //!     fn wake_printer() {}
 //! }
 //!
-//! static LOG: Logger<Board, 1024, 64, 2> = Logger::new(Config::DEFAULT);
+//! static LOG: Logger<Board, 4096, 64, 2> = Logger::new();
 //!
 //! let uart = Capture::new();
 //! LOG.add_console(uart.leak_sink(), logbuf::LevelFilter::Info).unwrap();
@@ -68,8 +68,14 @@
 //! assert_eq!(uart.text(), "[    1.500000] INFO  t0: temp=21 id=7\n");
 //! ```
 
+mod config;
 mod context;
+// The stock Cortex-M platform; also built for host unit tests of the NVIC
+// register arithmetic.
+#[cfg(any(all(feature = "cortex-m", target_arch = "arm"), test))]
+mod cortex_m;
 mod emit;
+mod handle;
 mod hold;
 mod lock;
 mod logger;
@@ -85,15 +91,19 @@ mod state;
 #[cfg(all(test, loom))]
 mod loom_models;
 
+pub use config::{Budget, Config};
 #[cfg(all(feature = "cortex-m", target_arch = "arm"))]
 pub use context::cortex_m_caller;
 #[cfg(feature = "std")]
 pub use context::StdThreads;
 pub use context::{Caller, ContextClass, ContextId, Platform, Priority};
+#[cfg(all(feature = "cortex-m", target_arch = "arm"))]
+pub use cortex_m::pend_interrupt;
+pub use handle::DynLogger;
 pub use hold::{ConsoleHold, ConsoleOwner};
 #[cfg(all(test, loom))]
-pub(crate) use lock::{Attempt, Boundary, ConsoleLock, Owner, Release};
-pub use logger::{AddConsoleError, Budget, Config, Logger, LoggerStats, PrinterStatus};
+pub(crate) use lock::{Attempt, Boundary, ConsoleLock, Release};
+pub use logger::{ConsoleError, ConsoleId, Logger, LoggerStats, PrinterStatus};
 pub use render::LineFormat;
 #[cfg(all(
     feature = "riscv",

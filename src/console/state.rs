@@ -6,10 +6,11 @@
 //! read or set.
 //!
 //! I2 per console, at any quiet moment:
-//! `printed + filtered + missed + skipped + failed = records with a sequence
-//! number since the console's start`, and every `missed`, `skipped`,
-//! `failed` and writer-lost record is announced in a "N messages dropped"
-//! notice, exactly once, printed with the next record after the gap.
+//! `printed + filtered + overwritten + skipped + sink_failed = records with a
+//! sequence number since the console's start`, and every dropped record
+//! (`overwritten`, `skipped`, `sink_failed`, `unstored`) is announced in a
+//! "N messages dropped" notice, exactly once, printed with the next record
+//! after the gap.
 //!
 //! ```
 //! use logbuf::console::ConsoleStats;
@@ -17,6 +18,7 @@
 //! assert_eq!(s.consumed(), 0);
 //! ```
 
+use crate::counter::Counter;
 use crate::ring::{Cursor, Flags, Header};
 use crate::sinks::Sink;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU8, Ordering, UnsafeCell};
@@ -45,10 +47,17 @@ pub(crate) enum Unit {
     Notice { count: u64, ts: u64 },
 }
 
-/// One record read ahead.
+/// One record read ahead. Its header is kept with the level as a byte, 0
+/// in an unused entry: a fresh console is then all zero, so a `static`
+/// logger stays in `.bss` (`Level` has no zero value).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ahead {
-    pub header: Header,
+    seq: u64,
+    timestamp: u64,
+    level: u8,
+    context: u8,
+    flags: Flags,
+    header_len: u16,
     /// Records dropped just before this one (announced with it).
     pub dropped_before: u64,
     /// Its payload bytes in the batch buffer: `start..start + len`.
@@ -56,17 +65,27 @@ pub(crate) struct Ahead {
     pub len: u16,
 }
 
-const NO_HEADER: Header = Header {
-    seq: 0,
-    timestamp: 0,
-    level: Level::Info,
-    context: 0,
-    flags: Flags::from_bits(0),
-    len: 0,
-};
+impl Ahead {
+    /// The record's header as the ring returned it.
+    pub fn header(&self) -> Header {
+        Header {
+            seq: self.seq,
+            timestamp: self.timestamp,
+            level: Level::from_bits(self.level).unwrap_or(Level::Info),
+            context: self.context,
+            flags: self.flags,
+            len: self.header_len,
+        }
+    }
+}
 
 const NO_AHEAD: Ahead = Ahead {
-    header: NO_HEADER,
+    seq: 0,
+    timestamp: 0,
+    level: 0,
+    context: 0,
+    flags: Flags::from_bits(0),
+    header_len: 0,
     dropped_before: 0,
     start: 0,
     len: 0,
@@ -114,7 +133,12 @@ impl Batch {
     pub fn push(&mut self, header: Header, dropped_before: u64) {
         let len = (header.len as usize).min(LINE_MAX) as u16;
         self.entries[self.back as usize] = Ahead {
-            header,
+            seq: header.seq,
+            timestamp: header.timestamp,
+            level: header.level as u8,
+            context: header.context,
+            flags: header.flags,
+            header_len: header.len,
             dropped_before,
             start: self.used,
             len,
@@ -179,8 +203,9 @@ pub(crate) struct ConsoleState {
     pub unit: Unit,
     /// Records dropped for this console and not yet attached to a notice.
     pub unannounced: u64,
-    /// Writer-side losses (ring `lost().unstored()`) already accounted.
-    pub lost_seen: u32,
+    /// Records writers dropped unstored (ring `dropped().unstored()`) already
+    /// accounted.
+    pub unstored_seen: u32,
     /// A panic takeover happened: replay the cut record after a marker.
     pub replay: bool,
     /// Bytes went to the sink since its last `flush`.
@@ -199,52 +224,66 @@ pub(crate) struct ConsoleState {
     pub run_next: u64,
 }
 
-/// Counters of one console (snapshot).
+/// Counters of one console (snapshot). All 64-bit: they do not wrap.
+///
+/// Every record a writer tried to log ends up in exactly one of them, so
+/// the counts balance by themselves: once the console is caught up,
+/// [`consumed`](Self::consumed) equals the records that got a sequence
+/// number ([`LoggerStats::next_seq`](super::LoggerStats::next_seq)), and
+/// [`announced`](Self::announced) equals [`dropped`](Self::dropped) — every
+/// dropped record was announced in a notice, once.
+///
+/// "Dropped" is the one word for a record a console did not print; the
+/// four `dropped` causes are `overwritten`, `skipped`, `sink_failed` and
+/// `unstored` (the notices say "N messages dropped").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConsoleStats {
     /// Records printed in full.
-    pub printed: u32,
-    /// Records skipped by this console's level filter or format.
-    pub filtered: u32,
-    /// Records overwritten in the ring before this console printed them
-    /// (or lost by a stalled writer: overtaken).
-    pub missed: u32,
-    /// Records of low severity this console skipped to keep up under
-    /// overload (severe ones go ahead of them).
-    pub skipped: u32,
+    pub printed: u64,
+    /// Records this console's level filter (or format) left out: not
+    /// dropped, not announced.
+    pub filtered: u64,
+    /// Dropped: overwritten in the ring before this console printed them,
+    /// or overtaken while their writer was stalled.
+    pub overwritten: u64,
+    /// Dropped: low-severity records this console skipped to keep up
+    /// under overload (severe ones go ahead of them).
+    pub skipped: u64,
+    /// Dropped: records the sink failed on (or binary frames too long to
+    /// emit whole).
+    pub sink_failed: u64,
+    /// Dropped: records writers could not store at all (the ring's
+    /// [`DropCounts::unstored`](crate::ring::DropCounts::unstored) since
+    /// this console was added).
+    pub unstored: u64,
+    /// Dropped records announced in "N messages dropped" notices.
+    pub announced: u64,
     /// Panic messages the ring could not store, printed straight to this
-    /// console, marked `(not stored)` (they are also among `writer_lost`).
-    pub printed_unstored: u32,
-    /// Records the sink failed on (or binary frames too long to emit whole).
-    pub failed: u32,
-    /// Records writers could not store at all (seen by this console).
-    pub writer_lost: u32,
-    /// Records announced in "N messages dropped" notices.
-    pub announced: u32,
+    /// console, marked `(not stored)` (also counted in `unstored`).
+    pub printed_unstored: u64,
 }
 
 impl ConsoleStats {
-    /// Records this console did not print, for whatever reason: missed
-    /// (overwritten, overtaken), skipped (overload), failed (the sink) and
-    /// writer-lost (never stored). Once the console is quiet,
-    /// `announced == dropped()`: every drop was announced, once.
+    /// Records this console did not print, for whatever reason:
+    /// `overwritten + skipped + sink_failed + unstored`. Once the console is
+    /// caught up, `announced == dropped()`.
     pub fn dropped(&self) -> u64 {
-        self.missed as u64 + self.skipped as u64 + self.failed as u64 + self.writer_lost as u64
+        self.overwritten + self.skipped + self.sink_failed + self.unstored
     }
 
     /// Records with a sequence number this console has dealt with:
-    /// printed + filtered + missed + skipped + failed.
+    /// `printed + filtered + overwritten + skipped + sink_failed`. Once the
+    /// console is caught up, this is the logger's `next_seq`.
     pub fn consumed(&self) -> u64 {
-        self.printed as u64
-            + self.filtered as u64
-            + self.missed as u64
-            + self.skipped as u64
-            + self.failed as u64
+        self.printed + self.filtered + self.overwritten + self.skipped + self.sink_failed
     }
 }
 
 pub(crate) struct Console {
     registered: AtomicBool,
+    /// Bumped by every install, so a [`ConsoleId`](super::ConsoleId) of a
+    /// removed console never names the one installed in its place.
+    generation: AtomicU32,
     /// Served only by its own printer ([`Logger::console_printer`](super::Logger::console_printer)),
     /// never by the shared printing loop: a synchronously slow sink then
     /// paces no other console.
@@ -260,14 +299,14 @@ pub(crate) struct Console {
     filter: AtomicU8,
     sink: UnsafeCell<Option<&'static mut dyn Sink>>,
     state: UnsafeCell<ConsoleState>,
-    printed: AtomicU32,
-    filtered: AtomicU32,
-    missed: AtomicU32,
-    skipped: AtomicU32,
-    printed_unstored: AtomicU32,
-    failed: AtomicU32,
-    writer_lost: AtomicU32,
-    announced: AtomicU32,
+    printed: Counter,
+    filtered: Counter,
+    overwritten: Counter,
+    skipped: Counter,
+    printed_unstored: Counter,
+    sink_failed: Counter,
+    unstored: Counter,
+    announced: Counter,
 }
 
 const fn fresh_state() -> ConsoleState {
@@ -277,7 +316,7 @@ const fn fresh_state() -> ConsoleState {
         offset: 0,
         unit: Unit::None,
         unannounced: 0,
-        lost_seen: 0,
+        unstored_seen: 0,
         replay: false,
         dirty: false,
         turnover: 0,
@@ -293,6 +332,7 @@ impl Console {
         pub(crate) fn new() -> Console {
             Console {
                 registered: AtomicBool::new(false),
+                generation: AtomicU32::new(0),
                 dedicated: AtomicBool::new(false),
                 claimed: AtomicBool::new(false),
                 in_write: AtomicBool::new(false),
@@ -300,14 +340,14 @@ impl Console {
                 filter: AtomicU8::new(crate::level::stored_filter(LevelFilter::Trace)),
                 sink: UnsafeCell::new(None),
                 state: UnsafeCell::new(fresh_state()),
-                printed: AtomicU32::new(0),
-                filtered: AtomicU32::new(0),
-                missed: AtomicU32::new(0),
-                skipped: AtomicU32::new(0),
-                printed_unstored: AtomicU32::new(0),
-                failed: AtomicU32::new(0),
-                writer_lost: AtomicU32::new(0),
-                announced: AtomicU32::new(0),
+                printed: Counter::new(),
+                filtered: Counter::new(),
+                overwritten: Counter::new(),
+                skipped: Counter::new(),
+                printed_unstored: Counter::new(),
+                sink_failed: Counter::new(),
+                unstored: Counter::new(),
+                announced: Counter::new(),
             }
         }
     }
@@ -348,26 +388,80 @@ impl Console {
         self.claimed.load(Ordering::Relaxed)
     }
 
-    /// Owner-only: installs the sink and its starting point.
+    /// The generation of the sink installed now (or last).
+    pub(crate) fn generation(&self) -> u32 {
+        // Ordering: Relaxed; written before the Release of `registered` and
+        // read after an Acquire of it (`is_registered`).
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Owner-only: installs the sink and its starting point; returns the
+    /// new generation.
     pub(crate) fn install(
         &self,
         sink: &'static mut dyn Sink,
         filter: LevelFilter,
         cursor: Cursor,
-        lost_seen: u32,
+        unstored_seen: u32,
         dedicated: bool,
-    ) {
+    ) -> u32 {
+        // Ordering: Relaxed; published by the Release store of `registered`.
+        let generation = self.generation.load(Ordering::Relaxed).wrapping_add(1);
+        // Ordering: Relaxed; published by the Release store of `registered`.
+        self.generation.store(generation, Ordering::Relaxed);
         // Ordering: Relaxed; published by the Release store of `registered`.
         self.dedicated.store(dedicated, Ordering::Relaxed);
+        // A new console's counters start at zero (this place may have held
+        // a removed console).
+        for counter in [
+            &self.printed,
+            &self.filtered,
+            &self.overwritten,
+            &self.skipped,
+            &self.printed_unstored,
+            &self.sink_failed,
+            &self.unstored,
+            &self.announced,
+        ] {
+            counter.reset();
+        }
         self.with(|slot, st| {
             *slot = Some(sink);
             *st = fresh_state();
             st.cursor = cursor;
-            st.lost_seen = lost_seen;
+            st.unstored_seen = unstored_seen;
         });
         self.set_filter(filter);
         // Ordering: Release; pairs with the Acquire in `is_registered`.
         self.registered.store(true, Ordering::Release);
+        generation
+    }
+
+    /// Owner-only (and, for a dedicated console, claim holder): takes the
+    /// sink out and unregisters the console.
+    pub(crate) fn uninstall(&self) -> Option<&'static mut dyn Sink> {
+        // Ordering: Release; pairs with the Acquire in `is_registered`: a
+        // context that sees it unregistered leaves the console alone.
+        self.registered.store(false, Ordering::Release);
+        self.with(|slot, _| slot.take())
+    }
+
+    /// Owner-only: puts `sink` in place of the current one. The unit in
+    /// progress (a line the old sink may have taken in part) is sent to the
+    /// new sink whole, from its start.
+    /// Gives `sink` back if there was no sink to replace.
+    pub(crate) fn swap_sink(
+        &self,
+        sink: &'static mut dyn Sink,
+    ) -> Result<&'static mut dyn Sink, &'static mut dyn Sink> {
+        self.with(|slot, st| match slot.take() {
+            Some(old) => {
+                st.offset = 0;
+                *slot = Some(sink);
+                Ok(old)
+            }
+            None => Err(sink),
+        })
     }
 
     /// Marks the start or end of a sink write.
@@ -429,48 +523,43 @@ impl Console {
     }
 
     pub(crate) fn stats(&self) -> ConsoleStats {
-        // Ordering: Relaxed; statistics.
         ConsoleStats {
-            printed: self.printed.load(Ordering::Relaxed),
-            filtered: self.filtered.load(Ordering::Relaxed),
-            missed: self.missed.load(Ordering::Relaxed),
-            skipped: self.skipped.load(Ordering::Relaxed),
-            printed_unstored: self.printed_unstored.load(Ordering::Relaxed),
-            failed: self.failed.load(Ordering::Relaxed),
-            writer_lost: self.writer_lost.load(Ordering::Relaxed),
-            announced: self.announced.load(Ordering::Relaxed),
+            printed: self.printed.get(),
+            filtered: self.filtered.get(),
+            overwritten: self.overwritten.get(),
+            skipped: self.skipped.get(),
+            sink_failed: self.sink_failed.get(),
+            unstored: self.unstored.get(),
+            announced: self.announced.get(),
+            printed_unstored: self.printed_unstored.get(),
         }
     }
 
-    fn add(counter: &AtomicU32, n: u32) {
-        // Ordering: Relaxed; statistics counter.
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
     pub(crate) fn count_printed(&self) {
-        Self::add(&self.printed, 1)
+        self.printed.add(1)
     }
     pub(crate) fn count_filtered(&self) {
-        Self::add(&self.filtered, 1)
+        self.filtered.add(1)
     }
-    pub(crate) fn count_missed(&self, n: u64) {
-        Self::add(&self.missed, n as u32)
+    pub(crate) fn count_overwritten(&self, n: u64) {
+        self.overwritten.add_many(n)
     }
     /// A record printed although the ring never stored it (the panic
     /// message, when the ring refused it): printed, and already counted as
-    /// a writer-side drop, so not part of `consumed`.
+    /// unstored, so not part of `consumed`.
     pub(crate) fn count_printed_unstored(&self) {
-        Self::add(&self.printed_unstored, 1)
+        self.printed_unstored.add(1)
     }
     pub(crate) fn count_skipped(&self) {
-        Self::add(&self.skipped, 1)
+        self.skipped.add(1)
     }
-    pub(crate) fn count_failed(&self) {
-        Self::add(&self.failed, 1)
+    pub(crate) fn count_sink_failed(&self) {
+        self.sink_failed.add(1)
     }
-    pub(crate) fn count_writer_lost(&self, n: u32) {
-        Self::add(&self.writer_lost, n)
+    pub(crate) fn count_unstored(&self, n: u32) {
+        self.unstored.add_many(n as u64)
     }
     pub(crate) fn count_announced(&self, n: u64) {
-        Self::add(&self.announced, n as u32)
+        self.announced.add_many(n)
     }
 }

@@ -30,7 +30,7 @@
 //! use logbuf::sinks::{Frames, SinkContext, StdIoSink};
 //! use logbuf::LevelFilter;
 //!
-//! static LOG: Logger<StdThreads, 4096, 128, 2> = Logger::new(Config::DEFAULT);
+//! static LOG: Logger<StdThreads, 16384, 128, 2> = Logger::new();
 //! // 4 nesting levels (thread + 3 interrupt priorities), frames up to 128 bytes.
 //! static DEFMT_FRAMES: FramePool<4, 128> = FramePool::new();
 //! logbuf::defmt_global_logger!(LOG, DEFMT_FRAMES);

@@ -5,7 +5,7 @@
 //! use logbuf::console::{Config, Logger, StdThreads};
 //! use logbuf::LevelFilter;
 //!
-//! static LOG: Logger<StdThreads, 1024, 64, 2> = Logger::new(Config::DEFAULT);
+//! static LOG: Logger<StdThreads, 4096, 64, 2> = Logger::new();
 //!
 //! logbuf::frontends::log::init(&LOG, LevelFilter::Debug).unwrap();
 //! log::info!("from the log crate: {}", 42);
@@ -47,8 +47,8 @@ pub const fn filter_to_log(f: LevelFilter) -> log::LevelFilter {
     }
 }
 
-impl<P: Platform, const WORDS: usize, const SLOTS: usize, const CONSOLES: usize> log::Log
-    for Logger<P, WORDS, SLOTS, CONSOLES>
+impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize> log::Log
+    for Logger<P, BYTES, SLOTS, CONSOLES>
 {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         Logger::enabled(self, level_from_log(metadata.level()))

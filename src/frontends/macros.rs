@@ -10,7 +10,7 @@
 //! use logbuf::console::{Config, Logger, StdThreads};
 //! use logbuf::{info, warn};
 //!
-//! static LOG: Logger<StdThreads, 1024, 64, 2> = Logger::new(Config::DEFAULT);
+//! static LOG: Logger<StdThreads, 4096, 64, 2> = Logger::new();
 //!
 //! let irq = 7;
 //! let stored = info!(LOG, "irq {} fired {} times", irq, 3);
@@ -80,7 +80,7 @@ pub const STATIC_MAX_LEVEL: LevelFilter = if cfg!(feature = "max_level_off") {
 /// ```
 /// use logbuf::console::{Config, Logger, StdThreads};
 /// use logbuf::Level;
-/// static LOG: Logger<StdThreads, 256, 16, 1> = Logger::new(Config::DEFAULT);
+/// static LOG: Logger<StdThreads, 1024, 16, 1> = Logger::new();
 /// let level = if 2 > 1 { Level::Warn } else { Level::Debug };
 /// logbuf::log!(LOG, level, "chosen at run time: {:?}", level);
 /// ```
@@ -127,7 +127,7 @@ macro_rules! __log_global {
 ///
 /// ```
 /// use logbuf::console::{Config, Logger, StdThreads};
-/// static LOG: Logger<StdThreads, 256, 16, 1> = Logger::new(Config::DEFAULT);
+/// static LOG: Logger<StdThreads, 1024, 16, 1> = Logger::new();
 /// logbuf::global_logger!(LOG);
 ///
 /// logbuf::info!("no logger argument: {}", 42);
@@ -141,6 +141,31 @@ macro_rules! global_logger {
         fn __logbuf_global_log(level: $crate::Level, args: ::core::fmt::Arguments<'_>) -> bool {
             $logger.log(level, args)
         }
+    };
+}
+
+/// Declares a `static` logger in one line: `logger!(static LOG: Logger<Board>);`
+/// (8 KiB of records, up to 128 of them, one console; its configuration is
+/// `Board`'s [`Platform::CONFIG`](crate::console::Platform::CONFIG)), or any
+/// size: `logger!(static LOG: Logger<Board, { 16 * 1024 }, 256, 2>);`. Add
+/// `, global` to make it the [global logger](crate::global_logger) too. The
+/// static is all zero, in `.bss`.
+///
+/// ```
+/// use logbuf::console::{Logger, StdThreads};
+/// logbuf::logger!(pub static LOG: Logger<StdThreads, { 4 * 1024 }>, global);
+///
+/// assert!(logbuf::warn!("through the global logger") == logbuf::STATIC_MAX_LEVEL.allows(logbuf::Level::Warn));
+/// ```
+#[macro_export]
+macro_rules! logger {
+    ($(#[$m:meta])* $vis:vis static $name:ident: $ty:ty) => {
+        $(#[$m])*
+        $vis static $name: $ty = <$ty>::new();
+    };
+    ($(#[$m:meta])* $vis:vis static $name:ident: $ty:ty, global) => {
+        $crate::logger!($(#[$m])* $vis static $name: $ty);
+        $crate::global_logger!($name);
     };
 }
 

@@ -9,7 +9,7 @@
 //!
 //! | model | bound | proves |
 //! |-------|-------|--------|
-//! | [`two_writers_one_reader_wrapping`] (1), [`two_writers_reader_reads_twice_wrapping`] (2) | 1, 2 | I6 (no torn record) while the reader races overwrites, overtakes and commits; read + missed = sequence numbers given out; `lost()` = failed writes, by kind; per-writer order |
+//! | [`two_writers_one_reader_wrapping`] (1), [`two_writers_reader_reads_twice_wrapping`] (2) | 1, 2 | I6 (no torn record) while the reader races overwrites, overtakes and commits; read + missed = sequence numbers given out; `dropped()` = failed writes, by kind; per-writer order |
 //! | [`two_writers_two_records_each_wrapping`] | 3 | the same with both writers freeing (and overtaking) each other's records; no spurious `Contention` (found two bugs) |
 //! | [`preempted_writer_is_overtaken_others_never_refused`] | 3 | I1/I10: writers never wait for one preempted between reserve and commit, and are never refused: they overtake its record (counted once), its commit reports it, its pin goes with it |
 //! | [`stalled_writer_lapped_by_writer_with_reader`] | 3 | I10 with all three running: a stalled writer resumes and commits while a writer laps the ring and a reader reads: the lapping writer is never refused, nothing torn, `Overtaken` exactly when it was overtaken, per-writer order |
@@ -121,7 +121,7 @@ fn check_record(h: &super::Header, buf: &[u8], len_of: fn(u8, u32) -> usize) -> 
 }
 
 /// What a reader saw: records (w, i, seq) in the order read, and the sum of
-/// `Missed(n)`.
+/// `Dropped(n)`.
 #[derive(Default)]
 struct Seen {
     records: Vec<(u8, u32, u64)>,
@@ -146,8 +146,8 @@ impl Seen {
                 let (w, i) = check_record(&h, &buf, len_of);
                 self.records.push((w, i, h.seq));
             }
-            Read::Missed(n) => {
-                assert!(n > 0, "Missed(0)");
+            Read::Dropped(n) => {
+                assert!(n > 0, "Dropped(0)");
                 assert_eq!(cursor.seq(), before + n, "cursor moved by other than n");
                 self.missed += n;
             }
@@ -245,7 +245,7 @@ fn assert_no_pins<const W: usize, const S: usize>(ring: &Ring<W, S>) {
     }
 }
 
-/// Shared body of the two wrapping models: `Ring<8, 2>` (8 data words,
+/// Shared body of the two wrapping models: `Ring<32, 2>` (8 data words,
 /// 2 slots). Writer 3 (the main thread) stores `prefill` 4-word records
 /// first; then writer 1 stores `n1` 3-byte records (4 words) and writer 2
 /// `n2` 6-byte records (5 words) concurrently, while the main thread reads
@@ -261,10 +261,10 @@ fn assert_no_pins<const W: usize, const S: usize>(ring: &Ring<W, S>) {
 /// * every record returned, concurrently or afterwards, is intact (I6) and
 ///   carries the sequence number the cursor asked for;
 /// * per writer, records come out in the order written;
-/// * after the writers join, draining gives records read + `Missed` total =
+/// * after the writers join, draining gives records read + `Dropped` total =
 ///   writes that got a sequence number (stored or overtaken) exactly
 ///   (nothing lost silently, nothing twice); no overtaken record is read;
-/// * `ring.lost()` equals the failed writes, kind by kind (never a
+/// * `ring.dropped()` equals the failed writes, kind by kind (never a
 ///   spurious `Contention` with two writers), and no pin is left.
 fn wrap_model(name: &'static str, bound: usize, prefill: u32, n1: u32, n2: u32, reads: usize) {
     fn len_of(w: u8, _i: u32) -> usize {
@@ -275,7 +275,7 @@ fn wrap_model(name: &'static str, bound: usize, prefill: u32, n1: u32, n2: u32, 
         }
     }
     check(name, bound, move || {
-        let ring: Arc<Ring<8, 2>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<32, 2>> = Arc::new(Ring::new());
         for i in 0..prefill {
             ring.write(meta(3, i), &payload(3, i, 4)).unwrap();
         }
@@ -306,7 +306,7 @@ fn wrap_model(name: &'static str, bound: usize, prefill: u32, n1: u32, n2: u32, 
             "read + missed != sequence numbers given out ({out:?})"
         );
         assert_eq!(cursor.seq(), out.sequenced());
-        let lost = ring.lost();
+        let lost = ring.dropped();
         assert_eq!(lost.busy, out.busy, "lost().busy != Busy writes");
         assert_eq!(
             lost.overtaken, out.overtaken,
@@ -329,14 +329,14 @@ fn two_writers_one_reader_wrapping() {
 }
 
 /// (a2) As (a) with one record per writer and a reader that reads twice, so
-/// the reader's second read follows a `Missed` or a record while the writers
+/// the reader's second read follows a `Dropped` or a record while the writers
 /// are still running (resynchronisation under concurrency).
 #[test]
 fn two_writers_reader_reads_twice_wrapping() {
     wrap_model("two_writers_reader_reads_twice_wrapping", 2, 1, 1, 1, 2);
 }
 
-/// (a') Two writers, two records each, on an empty `Ring<8, 2>`, one
+/// (a') Two writers, two records each, on an empty `Ring<32, 2>`, one
 /// concurrent read: both writers must free records the other wrote, often
 /// racing for the same tail, and overtake the other's record while it is
 /// being written. This model found that `push_tail`, on reading a meta
@@ -357,7 +357,7 @@ fn two_writers_two_records_each_wrapping() {
 /// its `Grant` while two other writers, standing for interrupts or other
 /// cores, run to completion and are joined).
 ///
-/// `Ring<16, 4>`, every record 4 words. Record 0 is committed, record 1 is
+/// `Ring<64, 4>`, every record 4 words. Record 0 is committed, record 1 is
 /// the preempted writer's. Writers 1 and 2 store two records each,
 /// concurrently: the first two take the free 8 words, the third frees
 /// committed record 0, the fourth needs record 1's words: it overtakes it,
@@ -381,7 +381,7 @@ fn preempted_writer_is_overtaken_others_never_refused() {
         "preempted_writer_is_overtaken_others_never_refused",
         3,
         || {
-            let ring: Arc<Ring<16, 4>> = Arc::new(Ring::new());
+            let ring: Arc<Ring<64, 4>> = Arc::new(Ring::new());
             ring.write(meta(3, 0), &payload(3, 0, 4)).unwrap();
             let mut preempted = ring.reserve(4, meta(3, 1)).unwrap();
             preempted.write(&payload(3, 1, 2));
@@ -395,8 +395,8 @@ fn preempted_writer_is_overtaken_others_never_refused() {
             for h in writers {
                 assert_eq!(h.join().unwrap().ok, 2, "a writer was refused (I10)");
             }
-            assert_eq!(ring.lost().overtaken, 1);
-            assert_eq!(ring.lost().total(), 1);
+            assert_eq!(ring.dropped().overtaken, 1);
+            assert_eq!(ring.dropped().total(), 1);
             let mut seen = Seen::default();
             let mut cursor = Cursor::new();
             seen.drain(&ring, &mut cursor, len_of);
@@ -419,12 +419,12 @@ fn preempted_writer_is_overtaken_others_never_refused() {
             tail.drain(&ring, &mut c, len_of);
             assert_eq!((tail.records.len(), tail.missed), (4, 0));
             seen.assert_ordered();
-            assert_eq!(ring.lost().total(), 1);
+            assert_eq!(ring.dropped().total(), 1);
         },
     );
 }
 
-/// (g) Batch freeing under concurrency: `Ring<32, 8>`, 4-word records, a
+/// (g) Batch freeing under concurrency: `Ring<128, 8>` (32 words), 4-word records, a
 /// batch of at most 2 records (a quarter of the 8 slots) and 8 words. The
 /// main thread fills the ring (8 records), then two writers store one
 /// record each while the main thread reads twice from the start. Whoever
@@ -441,7 +441,7 @@ fn batch_free_races_writers_and_reader() {
         4
     }
     check("batch_free_races_writers_and_reader", 2, || {
-        let ring: Arc<Ring<32, 8>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<128, 8>> = Arc::new(Ring::new());
         for w in [3u8, 2] {
             for i in 0..4 {
                 ring.write(meta(w, i), &payload(w, i, 4)).unwrap();
@@ -463,7 +463,7 @@ fn batch_free_races_writers_and_reader() {
             assert!(h.join().unwrap().is_ok(), "a writer was refused");
         }
         assert_eq!(ring.oldest().seq(), 2, "one batch of two records freed");
-        assert_eq!(ring.lost().total(), 0);
+        assert_eq!(ring.dropped().total(), 0);
         seen.drain(&ring, &mut cursor, len_of);
         assert_eq!(seen.records.len() as u64 + seen.missed, 10);
         assert!(seen.records.windows(2).all(|p| p[0].2 < p[1].2));
@@ -472,7 +472,7 @@ fn batch_free_races_writers_and_reader() {
 }
 
 /// (f) A stalled writer, a writer lapping it and a reader, all running:
-/// `Ring<8, 2>`, 4-word records (two fit). The main thread reserves record
+/// `Ring<32, 2>`, 4-word records (two fit). The main thread reserves record
 /// 0 (writer 3) and is then "stalled": it spawns writer 1, which stores
 /// two records, and a reader, which reads once; only then does it store
 /// its payload and commit — before, during or after writer 1's lap, as the
@@ -495,7 +495,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
         4
     }
     check("stalled_writer_lapped_by_writer_with_reader", 3, || {
-        let ring: Arc<Ring<8, 2>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<32, 2>> = Arc::new(Ring::new());
         let mut stalled = ring.reserve(4, meta(3, 0)).unwrap();
         let lapper = {
             let ring = ring.clone();
@@ -516,7 +516,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
         let out = lapper.join().unwrap();
         let (mut seen, mut cursor) = reader.join().unwrap();
         assert_eq!(out.ok, 2, "the lapping writer was refused (I10): {out:?}");
-        let overtaken = ring.lost().overtaken;
+        let overtaken = ring.dropped().overtaken;
         match committed {
             Ok(seq) => {
                 assert_eq!(seq, 0);
@@ -525,7 +525,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
             Err(Dropped::Overtaken) => assert_eq!(overtaken, 1, "Overtaken not counted"),
             Err(e) => panic!("stalled writer: unexpected {e:?}"),
         }
-        assert_eq!(ring.lost().total(), overtaken);
+        assert_eq!(ring.dropped().total(), overtaken);
         seen.drain(&ring, &mut cursor, len_of);
         seen.assert_ordered();
         if committed.is_err() {
@@ -546,7 +546,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
 /// the record abandoned and clears its pins: C1, C2, C3) while a pusher is
 /// overtaking and pinning that very record (O1, O2, O3, P2).
 ///
-/// `Ring<8, 2>`, 4-word records. Record 0 (writer 3, the main thread) is
+/// `Ring<32, 2>`, 4-word records. Record 0 (writer 3, the main thread) is
 /// reserved with half its payload, record 1 (writer 2) committed: the ring
 /// is full. Writer 1 (a thread) stores two records: the first must free
 /// record 0 — overtake it unless the late writer commits first, pin it,
@@ -569,7 +569,7 @@ fn late_writer_finishes_while_pusher_pins_it() {
         4
     }
     check("late_writer_finishes_while_pusher_pins_it", 4, || {
-        let ring: Arc<Ring<8, 2>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<32, 2>> = Arc::new(Ring::new());
         let mut late = ring.reserve(4, meta(3, 0)).unwrap();
         late.write(&payload(3, 0, 4)[..2]);
         ring.write(meta(2, 0), &payload(2, 0, 4)).unwrap();
@@ -583,9 +583,9 @@ fn late_writer_finishes_while_pusher_pins_it() {
         assert_eq!(out.ok, 2, "the pusher was refused: {out:?}");
         assert_eq!(
             committed.is_err(),
-            ring.lost().overtaken == 1,
+            ring.dropped().overtaken == 1,
             "{committed:?} vs lost {:?}",
-            ring.lost()
+            ring.dropped()
         );
         assert_no_pins(&ring);
         let mut seen = Seen::default();
@@ -610,8 +610,8 @@ fn late_writer_finishes_while_pusher_pins_it() {
     });
 }
 
-/// Shared body of the overwrite-race models: a `Ring<WORDS, 2>` whose
-/// records all take `WORDS / 2` words (`len` payload bytes), so two records
+/// Shared body of the overwrite-race models: a `Ring<BYTES, 2>` whose
+/// records all take `BYTES / 8` words (`len` payload bytes), so two records
 /// fill it and record 2 lands on exactly the words of record 0 (and record 3
 /// on those of record 1). Writer 1 (the main thread) stores records 0 and 1
 /// before the writer thread starts; writer 2 then stores `new` records (2,
@@ -620,26 +620,26 @@ fn late_writer_finishes_while_pusher_pins_it() {
 /// so any mix of old and new words — payload or trailer — fails the check.
 ///
 /// Asserts, in every explored execution: each `read` returns an intact
-/// record, or `Missed`; never `Empty` while the cursor's record or a gap is
+/// record, or `Dropped`; never `Empty` while the cursor's record or a gap is
 /// there to report (records 0 and 1 are committed from the start, and a
 /// slot is only ever replaced by a newer committed sequence number); and
 /// after draining, the accounting closes and every new record is read.
-fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usize, new: u32) {
-    fn len_of<const WORDS: usize>(_w: u8, _i: u32) -> usize {
-        (WORDS / 2 - 3) * 4
+fn overwrite_race<const BYTES: usize>(name: &'static str, bound: usize, len: usize, new: u32) {
+    fn len_of<const BYTES: usize>(_w: u8, _i: u32) -> usize {
+        (BYTES / 8 - 3) * 4
     }
-    assert_eq!(len, len_of::<WORDS>(0, 0));
+    assert_eq!(len, len_of::<BYTES>(0, 0));
     check(name, bound, move || {
-        let ring: Arc<Ring<WORDS, 2>> = Arc::new(Ring::new());
-        assert_eq!(writer(&ring, 1, 2, len_of::<WORDS>).ok, 2);
+        let ring: Arc<Ring<BYTES, 2>> = Arc::new(Ring::new());
+        assert_eq!(writer(&ring, 1, 2, len_of::<BYTES>).ok, 2);
         let w = {
             let ring = ring.clone();
-            thread::spawn(move || writer(&ring, 2, new, len_of::<WORDS>))
+            thread::spawn(move || writer(&ring, 2, new, len_of::<BYTES>))
         };
         let mut seen = Seen::default();
         let mut cursor = Cursor::new();
         for _ in 0..new {
-            let r = seen.read_once(&ring, &mut cursor, len_of::<WORDS>);
+            let r = seen.read_once(&ring, &mut cursor, len_of::<BYTES>);
             assert_ne!(
                 r,
                 Read::Empty,
@@ -657,7 +657,7 @@ fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usi
                 ..Outcomes::default()
             }
         );
-        seen.drain(&ring, &mut cursor, len_of::<WORDS>);
+        seen.drain(&ring, &mut cursor, len_of::<BYTES>);
         seen.assert_ordered();
         assert_eq!(seen.records.len() as u64 + seen.missed, 2 + new as u64);
         // The new records are never overwritten: the drain must get them.
@@ -668,7 +668,7 @@ fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usi
 }
 
 /// (c) Reader racing the overwrite of exactly the record it copies, with
-/// one-word payloads (`Ring<8, 2>`, 4-word records): small enough for a
+/// one-word payloads (`Ring<32, 2>`, 4-word records): small enough for a
 /// deeper preemption bound. See [`overwrite_race`].
 ///
 /// Without the Acquire on the reader's slot re-load (R3) this model fails:
@@ -676,16 +676,16 @@ fn overwrite_race<const WORDS: usize>(name: &'static str, bound: usize, len: usi
 /// `tail` behind its cursor, and `resync` returned `Empty`.
 #[test]
 fn reader_races_overwrite_of_its_record() {
-    overwrite_race::<8>("reader_races_overwrite_of_its_record", 3, 4, 2);
+    overwrite_race::<32>("reader_races_overwrite_of_its_record", 3, 4, 2);
 }
 
-/// (c') The same race with five payload words per record (`Ring<16, 2>`,
+/// (c') The same race with five payload words per record (`Ring<64, 2>`,
 /// 8-word records), so a torn copy can mix old and new words inside the
 /// payload as well as between payload and trailer. One overwriting record
 /// and one read keep the bound at 3.
 #[test]
 fn reader_races_overwrite_of_its_record_long_payload() {
-    overwrite_race::<16>(
+    overwrite_race::<64>(
         "reader_races_overwrite_of_its_record_long_payload",
         3,
         20,
@@ -693,13 +693,13 @@ fn reader_races_overwrite_of_its_record_long_payload() {
     );
 }
 
-/// (d) Per-writer order with nothing lost: `Ring<16, 4>`, two writers store
+/// (d) Per-writer order with nothing lost: `Ring<64, 4>`, two writers store
 /// two 4-word records each, which exactly fills the ring, while a reader
 /// reads concurrently.
 ///
 /// Proves: every write succeeds (none is overtaken: nothing needs freeing);
 /// the reader (concurrently, then draining) gets all four records in
-/// sequence order 0, 1, 2, 3 with no `Missed`, so it never skipped a
+/// sequence order 0, 1, 2, 3 with no `Dropped`, so it never skipped a
 /// reserved-but-uncommitted record; and each writer's records come out in
 /// the order it wrote them.
 #[test]
@@ -709,7 +709,7 @@ fn per_writer_order_and_no_skipping() {
         1 + ((w as usize + i as usize) % 4)
     }
     check("per_writer_order_and_no_skipping", 1, || {
-        let ring: Arc<Ring<16, 4>> = Arc::new(Ring::new());
+        let ring: Arc<Ring<64, 4>> = Arc::new(Ring::new());
         let writers: Vec<_> = [1u8, 2]
             .into_iter()
             .map(|w| {
@@ -738,11 +738,11 @@ fn per_writer_order_and_no_skipping() {
         let seqs: Vec<u64> = seen.records.iter().map(|r| r.2).collect();
         assert_eq!(seqs, [0, 1, 2, 3]);
         seen.assert_ordered();
-        assert_eq!(ring.lost().total(), 0);
+        assert_eq!(ring.dropped().total(), 0);
     });
 }
 
-/// (e) `Policy::DropNewest` under concurrency: `Ring<8, 2>` with 4-word
+/// (e) `Policy::DropNewest` under concurrency: `Ring<32, 2>` with 4-word
 /// records holds two; two writers try two each. Proves: exactly two writes
 /// succeed, the other two fail with `Full` (never `Busy` or `Overtaken`: a
 /// drop-newest ring never frees records, so it never looks at the oldest
@@ -754,7 +754,7 @@ fn drop_newest_concurrent() {
         4
     }
     check("drop_newest_concurrent", 3, || {
-        let ring: Arc<Ring<8, 2>> = Arc::new(Ring::with_policy(super::Policy::DropNewest));
+        let ring: Arc<Ring<32, 2>> = Arc::new(Ring::with_policy(super::Policy::DropNewest));
         let writers: Vec<_> = [1u8, 2]
             .into_iter()
             .map(|w| {
@@ -782,8 +782,8 @@ fn drop_newest_concurrent() {
             full += f;
         }
         assert_eq!((ok, full), (2, 2));
-        assert_eq!(ring.lost().full, 2);
-        assert_eq!(ring.lost().total(), 2);
+        assert_eq!(ring.dropped().full, 2);
+        assert_eq!(ring.dropped().total(), 2);
         seen.drain(&ring, &mut cursor, len_of);
         assert_eq!(seen.missed, 0);
         assert_eq!(seen.records.len(), 2);

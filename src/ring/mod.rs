@@ -99,7 +99,6 @@
 //!   reservation fails, counted as [`Dropped::Busy`] (more than
 //!   [`PINS`] writers stalled at once with their records lapped).
 //!
-//!
 //! **Batch freeing.** One tail push frees record `ts` and, with the same
 //! tail CAS, the records right after it that are finished as they stand
 //! (slot `COMMITTED` or `ABANDONED` of their own lap): at most
@@ -114,8 +113,8 @@
 //! moved the tail. The slots are loaded relaxed and followed by one
 //! Acquire fence (P1 for all of them). Records freed early are what a
 //! flight recorder loses anyway, a few stores sooner: readers report them
-//! missed, exactly, as any overwritten record; they are not writers'
-//! losses ([`LostCounts`] does not count them).
+//! dropped ([`Read::Dropped`]), exactly, as any overwritten record; they
+//! are not writers' losses ([`DropCounts`] does not count them).
 //!
 //! Every loop retries only after another context made progress and is
 //! capped at [`MAX_ATTEMPTS`] tries ([`Dropped::Contention`]), so every call
@@ -129,7 +128,7 @@
 //!    `RESERVED`: not committed yet, [`Read::Empty`]. `OVERTAKEN` or
 //!    `ABANDONED`: its writer lost it; the reader steps over it and reports
 //!    it missed, as it would an overwritten record (one sequence number, one
-//!    missed record; [`LostCounts::overtaken`] is the ring's own count).
+//!    missed record; [`DropCounts::overtaken`] is the ring's own count).
 //! 2. `COMMITTED`: copy trailer and payload (relaxed loads).
 //! 3. Acquire fence (R2), then re-load the slot and `tail` (R3). The slot
 //!    must be unchanged and `tail` must not have passed `s`; otherwise the
@@ -173,8 +172,9 @@
 //!
 //! # Limits
 //!
-//! `WORDS` (data words, at most 2^16 = 256 KiB) and `SLOTS` (records held at
-//! most) are powers of two; `POS_BITS = log2(WORDS) + 1`, `SEQ_BITS = 32 -
+//! `BYTES` (data bytes, 32 to 2^18 = 256 KiB, i.e. `WORDS = BYTES / 4` data
+//! words) and `SLOTS` (records held at most) are powers of two;
+//! `POS_BITS = log2(WORDS) + 1`, `SEQ_BITS = 32 -
 //! POS_BITS`, `LAP_BITS = 30 - POS_BITS` and `SLOTS <= 2^(SEQ_BITS - 1)`.
 //! Violations fail at compile time. Sequence numbers are exact modulo
 //! `2^(LAP_BITS + log2 SLOTS)` (2^25 records for 8 KiB and 128 slots): a
@@ -191,7 +191,7 @@
 //! use logbuf::ring::{Cursor, Read, RecordMeta, Ring};
 //! use logbuf::Level;
 //!
-//! static RING: Ring<256, 32> = Ring::new();
+//! static RING: Ring<1024, 32> = Ring::new();
 //!
 //! RING.write(RecordMeta::new(Level::Info).timestamp(42), b"boot ok").unwrap();
 //!
@@ -213,7 +213,7 @@
 //! use logbuf::ring::{Dropped, RecordMeta, Ring};
 //! use logbuf::Level;
 //!
-//! let ring: Ring<64, 8> = Ring::new();
+//! let ring: Ring<256, 8> = Ring::new();
 //! let stalled = ring.reserve(8, RecordMeta::new(Level::Info)).unwrap();
 //! for i in 0..100u32 {
 //!     // An interrupt that keeps logging while the writer above is preempted.
@@ -221,7 +221,7 @@
 //! }
 //! // The stalled writer resumes: its record was overtaken, nothing torn.
 //! assert_eq!(stalled.commit(), Err(Dropped::Overtaken));
-//! assert_eq!(ring.lost().overtaken, 1);
+//! assert_eq!(ring.dropped().overtaken, 1);
 //! ```
 
 mod reclaim;
@@ -238,6 +238,8 @@ pub use record::{Flags, Header, RecordMeta};
 pub use recovery::Recovery;
 pub use writer::Grant;
 
+#[cfg(not(loom))]
+use crate::sync::AtomicU8;
 use crate::sync::{fence, AtomicU32, Ordering};
 use crate::Level;
 use record::{payload_words, unpack_meta, HEADER_WORDS};
@@ -261,7 +263,7 @@ pub const PINS: usize = 4;
 pub const FREE_BATCH: u32 = 8;
 
 /// Why a record was dropped: never stored, or lost by its writer. Every case
-/// is counted in [`LostCounts`] and announced by every console.
+/// is counted in [`DropCounts`] and announced by every console.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dropped {
     /// The ring has no room it may free: more than [`PINS`] stalled writers
@@ -291,11 +293,11 @@ impl core::fmt::Display for Dropped {
 /// Counts of records dropped by writers (wrapping `u32` counters).
 ///
 /// `busy`, `full` and `contention` records never got a sequence number
-/// ([`LostCounts::unstored`]): readers cannot see them, so consoles announce
+/// ([`DropCounts::unstored`]): readers cannot see them, so consoles announce
 /// them from these counts. `overtaken` records did get one: readers report
 /// them as missed, so they are not in `unstored`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LostCounts {
+pub struct DropCounts {
     /// [`Dropped::Busy`] outcomes.
     pub busy: u32,
     /// [`Dropped::Full`] outcomes.
@@ -306,7 +308,7 @@ pub struct LostCounts {
     pub overtaken: u32,
 }
 
-impl LostCounts {
+impl DropCounts {
     /// Records dropped before they got a sequence number (wrapping): the
     /// part of the writers' losses no reader can see.
     pub fn unstored(&self) -> u32 {
@@ -361,7 +363,7 @@ pub enum Read {
     Record(Header),
     /// The cursor fell behind: this many records were overwritten before they
     /// were read. The cursor now points at the oldest record still held.
-    Missed(u64),
+    Dropped(u64),
     /// Nothing committed at the cursor yet (either no newer record, or the
     /// next one is still being written).
     Empty,
@@ -383,8 +385,10 @@ struct SlotWord {
 
 /// The log ring. See the [module documentation](self) for the protocol.
 ///
-/// `WORDS`: 32-bit data words (payload + 12-byte trailer per record);
-/// `SLOTS`: the most records held at once (4 bytes each). Both powers of two.
+/// `BYTES`: data bytes, default 8 KiB (a record takes its payload rounded
+/// up to 4 bytes plus a 12-byte trailer: 8 KiB hold about 90 lines of 80
+/// bytes); `SLOTS`: the most records held at once, default 128 (4 bytes
+/// each). Both powers of two.
 ///
 /// A shape that cannot work does not compile (checked where the ring is
 /// built, even at run time):
@@ -393,27 +397,27 @@ struct SlotWord {
 /// static R: logbuf::ring::Ring<0, 8> = logbuf::ring::Ring::new(); // zero-size
 /// ```
 /// ```compile_fail,E0080
-/// static R: logbuf::ring::Ring<100, 8> = logbuf::ring::Ring::new(); // WORDS not 2^n
+/// static R: logbuf::ring::Ring<400, 8> = logbuf::ring::Ring::new(); // BYTES not 2^n
 /// ```
 /// ```compile_fail,E0080
-/// static R: logbuf::ring::Ring<4, 2> = logbuf::ring::Ring::new(); // WORDS < 8
+/// static R: logbuf::ring::Ring<16, 2> = logbuf::ring::Ring::new(); // BYTES < 32
 /// ```
 /// ```compile_fail,E0080
-/// static R: logbuf::ring::Ring<64, 0> = logbuf::ring::Ring::new(); // no slots
+/// static R: logbuf::ring::Ring<256, 0> = logbuf::ring::Ring::new(); // no slots
 /// ```
 /// ```compile_fail,E0080
-/// static R: logbuf::ring::Ring<64, 12> = logbuf::ring::Ring::new(); // SLOTS not 2^n
+/// static R: logbuf::ring::Ring<256, 12> = logbuf::ring::Ring::new(); // SLOTS not 2^n
 /// ```
 /// ```compile_fail,E0080
-/// // more than 2^16 words (256 KiB): positions would not fit a pin word
-/// static R: logbuf::ring::Ring<{ 1 << 17 }, 64> = logbuf::ring::Ring::new();
+/// // more than 256 KiB (2^16 words): positions would not fit a pin word
+/// static R: logbuf::ring::Ring<{ 1 << 19 }, 64> = logbuf::ring::Ring::new();
 /// ```
 /// ```compile_fail,E0080
-/// // SLOTS too many for WORDS: sequence numbers would not fit the index word
-/// static R: logbuf::ring::Ring<{ 1 << 16 }, 32768> = logbuf::ring::Ring::new();
+/// // SLOTS too many for BYTES: sequence numbers would not fit the index word
+/// static R: logbuf::ring::Ring<{ 1 << 18 }, 32768> = logbuf::ring::Ring::new();
 /// ```
 /// ```compile_fail,E0080
-/// let r = logbuf::ring::Ring::<96, 8>::new(); // built at run time
+/// let r = logbuf::ring::Ring::<384, 8>::new(); // built at run time
 /// # drop(r);
 /// ```
 ///
@@ -421,7 +425,7 @@ struct SlotWord {
 /// memory can be kept across a warm reset and checked at boot
 /// ([`Ring::recover`]), or saved and loaded as an image.
 #[repr(C)]
-pub struct Ring<const WORDS: usize, const SLOTS: usize> {
+pub struct Ring<const BYTES: usize = 8192, const SLOTS: usize = 128> {
     /// [`MAGIC`] once set up by recovery: tells a kept ring from random RAM.
     magic: AtomicU32,
     /// Geometry and layout version; a ring of another shape is not trusted.
@@ -443,7 +447,82 @@ pub struct Ring<const WORDS: usize, const SLOTS: usize> {
     /// One slot word per record (stored biased: see [`Ring::slot_load`]).
     slots: [AtomicU32; SLOTS],
     /// Record words.
-    data: [AtomicU32; WORDS],
+    data: Words<BYTES>,
+}
+
+/// The record words of a ring of `BYTES` bytes, used only as 32-bit
+/// atomics. Stable Rust cannot write `[AtomicU32; BYTES / 4]` for a generic
+/// `BYTES`, so the memory is declared as `BYTES` atomic bytes aligned to 4
+/// and every access goes through [`Words::word`] as an `AtomicU32`: no byte
+/// of it is ever accessed at another size, so there are no mixed-size
+/// accesses. All zero when built, so a `static` ring stays in `.bss`.
+#[cfg(not(loom))]
+#[repr(C, align(4))]
+struct Words<const BYTES: usize>([AtomicU8; BYTES]);
+
+#[cfg(not(loom))]
+impl<const BYTES: usize> Words<BYTES> {
+    const fn new() -> Self {
+        Words(crate::sync::array_of!(AtomicU8::new(0); BYTES))
+    }
+
+    /// Word `i` (`i < BYTES / 4`, checked).
+    #[inline]
+    fn word(&self, i: usize) -> &AtomicU32 {
+        assert!(i < BYTES / 4);
+        // SAFETY: `i * 4 + 4 <= BYTES`, so the 4 bytes lie inside the array;
+        // the array starts 4-aligned (`align(4)`) and `i * 4` keeps that, the
+        // alignment `AtomicU32` needs. `AtomicU32` has the in-memory
+        // representation of a `u32`, i.e. of `[AtomicU8; 4]`, and both are
+        // interior-mutable, so a shared reference to it is valid for as long
+        // as `&self`. These bytes are only ever accessed through such
+        // `AtomicU32`s (never as `AtomicU8`), so no access is mixed-size.
+        unsafe { &*(self.0.as_ptr().add(i * 4) as *const AtomicU32) }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &AtomicU32> {
+        (0..BYTES / 4).map(|i| self.word(i))
+    }
+
+    /// Words `first .. first + n` as one slice, if they lie inside the
+    /// array (`None` if they would run past its end).
+    #[inline]
+    fn run(&self, first: usize, n: usize) -> Option<&[AtomicU32]> {
+        if first.checked_add(n)? > BYTES / 4 {
+            return None;
+        }
+        // SAFETY: `(first + n) * 4 <= BYTES`, so the `n` words lie inside
+        // the array; its start is 4-aligned (`align(4)`) and so is every
+        // word offset. As in `word`, each 4 bytes are a valid `AtomicU32`
+        // for as long as `&self`, and these bytes are only ever accessed as
+        // such `AtomicU32`s, never at another size.
+        Some(unsafe {
+            core::slice::from_raw_parts(self.0.as_ptr().add(first * 4) as *const AtomicU32, n)
+        })
+    }
+}
+
+/// Under loom the words are loom atomics, which only exist one by one.
+#[cfg(loom)]
+struct Words<const BYTES: usize>(std::vec::Vec<AtomicU32>);
+
+#[cfg(loom)]
+impl<const BYTES: usize> Words<BYTES> {
+    fn new() -> Self {
+        Words((0..BYTES / 4).map(|_| AtomicU32::new(0)).collect())
+    }
+    #[inline]
+    fn word(&self, i: usize) -> &AtomicU32 {
+        &self.0[i]
+    }
+    #[allow(dead_code)]
+    fn iter(&self) -> impl Iterator<Item = &AtomicU32> {
+        self.0.iter()
+    }
+    #[inline]
+    fn run(&self, first: usize, n: usize) -> Option<&[AtomicU32]> {
+        self.0.get(first..first.checked_add(n)?)
+    }
 }
 
 /// First word of a ring set up by [`Ring::recover`] ("LOGB"). A ring made
@@ -474,8 +553,8 @@ impl Claim {
         self.end
     }
     /// The claimed record's sequence number.
-    pub(super) fn seq<const WORDS: usize, const SLOTS: usize>(&self) -> u64 {
-        Ring::<WORDS, SLOTS>::full_seq(self.lap, self.index)
+    pub(super) fn seq<const BYTES: usize, const SLOTS: usize>(&self) -> u64 {
+        Ring::<BYTES, SLOTS>::full_seq(self.lap, self.index)
     }
 }
 
@@ -491,9 +570,11 @@ enum Place {
     Retry,
 }
 
-impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
+impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
+    /// 32-bit data words: `BYTES / 4`.
+    pub(crate) const WORDS: usize = BYTES / 4;
     /// Bits of a packed index holding the word position.
-    pub(crate) const POS_BITS: u32 = WORDS.trailing_zeros() + 1;
+    pub(crate) const POS_BITS: u32 = Self::WORDS.trailing_zeros() + 1;
     /// Bits of a packed index holding the sequence number.
     pub(crate) const SEQ_BITS: u32 = 32 - Self::POS_BITS;
     const POS_MASK: u32 = ((1u64 << Self::POS_BITS) - 1) as u32;
@@ -520,11 +601,11 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Shape and layout version, stored in the ring so a kept ring of
     /// another shape is never trusted.
     const GEOMETRY: u32 =
-        WORDS.trailing_zeros() | (SLOTS.trailing_zeros() << 8) | (LAYOUT_VERSION << 16);
+        Self::WORDS.trailing_zeros() | (SLOTS.trailing_zeros() << 8) | (LAYOUT_VERSION << 16);
     /// Largest payload a single record can carry; longer ones are truncated
     /// and flagged [`Flags::TRUNCATED`].
     pub const MAX_PAYLOAD: usize = {
-        let by_ring = (WORDS - HEADER_WORDS as usize) * 4;
+        let by_ring = (Self::WORDS - HEADER_WORDS as usize) * 4;
         if by_ring < u16::MAX as usize {
             by_ring
         } else {
@@ -533,17 +614,17 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     };
 
     const GEOMETRY_OK: () = {
-        assert!(WORDS.is_power_of_two(), "Ring WORDS must be a power of two");
-        assert!(WORDS >= 8, "Ring WORDS must be at least 8");
+        assert!(BYTES.is_power_of_two(), "Ring BYTES must be a power of two");
+        assert!(BYTES >= 32, "Ring BYTES must be at least 32");
         assert!(
-            WORDS <= 1 << 16,
-            "Ring WORDS must be at most 2^16 (256 KiB)"
+            BYTES <= 1 << 18,
+            "Ring BYTES must be at most 2^18 (256 KiB)"
         );
         assert!(SLOTS.is_power_of_two(), "Ring SLOTS must be a power of two");
         assert!(SLOTS >= 2, "Ring SLOTS must be at least 2");
         assert!(
-            SLOTS <= 1 << (31 - WORDS.trailing_zeros() - 1),
-            "Ring SLOTS too large for WORDS: need SLOTS <= 2^(30 - log2(WORDS))"
+            SLOTS <= 1 << (31 - Self::WORDS.trailing_zeros() - 1),
+            "Ring SLOTS too large for BYTES: need SLOTS <= 2^(32 - log2(BYTES))"
         );
     };
 
@@ -575,7 +656,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 pins: crate::sync::array_of!(AtomicU32::new(0); PINS),
                 pins_live: AtomicU32::new(0),
                 slots: crate::sync::array_of!(AtomicU32::new(0); SLOTS),
-                data: crate::sync::array_of!(AtomicU32::new(0); WORDS),
+                data: Words::new(),
             }
         }
     }
@@ -592,7 +673,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
 
     #[inline]
     fn word(&self, pos: u32) -> &AtomicU32 {
-        &self.data[pos as usize & (WORDS - 1)]
+        self.data.word(pos as usize & (Self::WORDS - 1))
     }
 
     #[inline]
@@ -647,9 +728,9 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     }
 
     /// Records lost by writers so far.
-    pub fn lost(&self) -> LostCounts {
+    pub fn dropped(&self) -> DropCounts {
         // Ordering: Relaxed; statistics counters, no data published through them.
-        LostCounts {
+        DropCounts {
             busy: self.lost_busy.load(Ordering::Relaxed),
             full: self.lost_full.load(Ordering::Relaxed),
             contention: self.lost_contention.load(Ordering::Relaxed),
@@ -698,12 +779,12 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// array (the usual case), else word by word.
     #[inline]
     fn store_payload(&self, at: u32, payload: &[u8]) {
-        let first = at as usize & (WORDS - 1);
+        let first = at as usize & (Self::WORDS - 1);
         let mut chunks = payload.chunks_exact(4);
         let rest = chunks.remainder();
         let whole = payload.len() / 4;
         let mut next = at.wrapping_add(whole as u32);
-        match self.data.get(first..first + whole) {
+        match self.data.run(first, whole) {
             Some(run) => {
                 // Four words per round (fewer loop steps), then the rest.
                 let mut quads = payload[..whole * 4].chunks_exact(16);
@@ -795,7 +876,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         &self,
         len: usize,
         meta: RecordMeta,
-    ) -> Result<Grant<'_, WORDS, SLOTS>, Dropped> {
+    ) -> Result<Grant<'_, BYTES, SLOTS>, Dropped> {
         let (len, meta) = if len > Self::MAX_PAYLOAD {
             (Self::MAX_PAYLOAD, meta.flags(Flags::TRUNCATED))
         } else {
@@ -837,7 +918,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         // Ordering: K0 Acquire, as in `skip_pins`: no pin live, none to skip.
         let fits = free_slot
             && used_slots < SLOTS as u32
-            && used_words + need <= WORDS as u32
+            && used_words + need <= Self::WORDS as u32
             && self.pins_live.load(Ordering::Acquire) == 0;
         fits.then_some(hp.wrapping_add(need) & Self::POS_MASK)
     }
@@ -941,7 +1022,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         }
         let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
         let used_words = hp.wrapping_sub(tp) & Self::POS_MASK;
-        if used_slots > SLOTS as u32 || used_words > WORDS as u32 {
+        if used_slots > SLOTS as u32 || used_words > Self::WORDS as u32 {
             // Head and tail were read at different moments and the tail
             // overtook our head snapshot.
             return Place::Retry;
@@ -954,7 +1035,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         // modulo 2 * WORDS such an extent could pass for a fit and land on
         // live records.
         let skip = self.skip_pins(hp, need);
-        if used_words + skip + need > WORDS as u32 {
+        if used_words + skip + need > Self::WORDS as u32 {
             return Place::MakeRoom;
         }
         Place::At {
@@ -979,10 +1060,10 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// Copies the record at `cursor` into `buf` and advances the cursor.
     ///
     /// Never returns a torn record (I6): a record overwritten while it was
-    /// copied is reported as [`Read::Missed`] together with every other
+    /// copied is reported as [`Read::Dropped`] together with every other
     /// record the cursor lost. Records their writers lost (overtaken) are
     /// missed too: like overwritten ones they had a sequence number but no
-    /// reader will get them ([`LostCounts::overtaken`] counts them once, at
+    /// reader will get them ([`DropCounts::overtaken`] counts them once, at
     /// the ring).
     pub fn read(&self, cursor: &mut Cursor, buf: &mut [u8]) -> Read {
         let mut lost = 0;
@@ -1003,7 +1084,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             }
         }
         if lost > 0 {
-            Read::Missed(lost)
+            Read::Dropped(lost)
         } else {
             Read::Empty
         }
@@ -1100,7 +1181,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             return Read::Empty;
         }
         cursor.seq += delta;
-        Read::Missed(delta)
+        Read::Dropped(delta)
     }
 
     /// The oldest record's full sequence number and position, read
@@ -1149,14 +1230,14 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     /// the oldest record held and returns how many records it missed;
     /// otherwise leaves it and returns 0. Lets a console announce its whole
     /// loss in one notice before it prints again.
-    pub fn skip_missed(&self, cursor: &mut Cursor) -> u64 {
+    pub fn skip_dropped(&self, cursor: &mut Cursor) -> u64 {
         // Ordering: Acquire; pairs with C1 (same as R1).
         let w = Self::slot_unpack(self.slot_load(cursor.seq as u32, Ordering::Acquire));
         if !matches!(self.judge(cursor.seq, w), Judged::Behind) {
             return 0;
         }
         match self.resync(cursor) {
-            Read::Missed(n) => n,
+            Read::Dropped(n) => n,
             _ => 0,
         }
     }
@@ -1206,7 +1287,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 break;
             }
             match self.read(&mut c, &mut []) {
-                Read::Record(_) | Read::Missed(_) => {}
+                Read::Record(_) | Read::Dropped(_) => {}
                 Read::Empty => break,
             }
         }
@@ -1238,7 +1319,7 @@ enum Judged {
 }
 
 #[cfg(not(loom))]
-impl<const WORDS: usize, const SLOTS: usize> Default for Ring<WORDS, SLOTS> {
+impl<const BYTES: usize, const SLOTS: usize> Default for Ring<BYTES, SLOTS> {
     fn default() -> Self {
         Self::new()
     }

@@ -19,13 +19,13 @@ enum Oldest {
     Nothing,
 }
 
-impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
+impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// Positions as a pin word keeps them: all of a position up to 2^15
     /// words (16 bits), modulo WORDS for 2^16 words.
     const PIN_MASK: u32 = if Self::POS_BITS <= 16 {
         Self::POS_MASK
     } else {
-        WORDS as u32 - 1
+        Self::WORDS as u32 - 1
     };
 
     /// Most records one tail push frees: [`FREE_BATCH`], but at most a
@@ -45,7 +45,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     };
     /// Most words one tail push frees beyond its first record: a quarter
     /// of the ring.
-    const BATCH_WORDS: u32 = (WORDS / 4) as u32;
+    const BATCH_WORDS: u32 = (Self::WORDS / 4) as u32;
 
     /// Frees the record at `tail` (or finds that someone else did), and with
     /// it the finished records right after it (the batch, see
@@ -276,7 +276,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
                 let (from, to) = pin_parts(v);
                 // Distance in words of the ring (mod WORDS): the head meets
                 // the same words again one lap (WORDS positions) later.
-                let a = from.wrapping_sub(hp) & (WORDS as u32 - 1);
+                let a = from.wrapping_sub(hp) & (Self::WORDS as u32 - 1);
                 let len = to.wrapping_sub(from) & Self::PIN_MASK;
                 if a < start + need && start < a + len {
                     start = a + len;

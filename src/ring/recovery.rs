@@ -42,14 +42,14 @@ use core::mem::size_of;
 ///
 /// // Boot 1 starts (every boot begins with `recover`), logs, then
 /// // "resets": its memory image survives.
-/// let before: Ring<64, 8> = Ring::new();
+/// let before: Ring<256, 8> = Ring::new();
 /// assert!(before.recover().fresh);
 /// before.write(RecordMeta::new(Level::Error), b"brown-out").unwrap();
-/// let mut image = [0u32; Ring::<64, 8>::IMAGE_WORDS];
+/// let mut image = [0u32; Ring::<256, 8>::IMAGE_WORDS];
 /// before.save_image(&mut image);
 ///
 /// // Boot 2 finds the image in its RAM and recovers it.
-/// let after: Ring<64, 8> = Ring::new();
+/// let after: Ring<256, 8> = Ring::new();
 /// after.load_image(&image);
 /// let report = after.recover();
 /// assert_eq!((report.fresh, report.kept), (false, 1));
@@ -71,9 +71,9 @@ pub struct Recovery {
     pub discarded: u32,
 }
 
-impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
+impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// Size of the ring's memory in 32-bit words.
-    pub const IMAGE_WORDS: usize = 10 + super::PINS + SLOTS + WORDS;
+    pub const IMAGE_WORDS: usize = 10 + super::PINS + SLOTS + Self::WORDS;
 
     const WORDS_ONLY: () = assert!(
         size_of::<Self>() == Self::IMAGE_WORDS * 4,
@@ -130,7 +130,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
         let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
         let shaped = self.magic.load(r) == MAGIC
             && self.geometry.load(r) == Self::GEOMETRY
-            && used_words <= WORDS as u32
+            && used_words <= Self::WORDS as u32
             && used_slots <= SLOTS as u32;
         let tail_seq = self.recovered_tail_seq(ts, used_slots);
         let Some(tail_seq) = tail_seq.filter(|_| shaped) else {
@@ -289,7 +289,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
             // 0 is SLOT_INITIAL: unclaimed, previous lap.
             s.store(0, r);
         }
-        for w in &self.data {
+        for w in self.data.iter() {
             w.store(0, r);
         }
     }
@@ -303,7 +303,7 @@ impl<const WORDS: usize, const SLOTS: usize> Ring<WORDS, SLOTS> {
     ///
     /// # Safety
     ///
-    /// `ptr` must be valid for reads and writes of a `Ring<WORDS, SLOTS>`,
+    /// `ptr` must be valid for reads and writes of a `Ring<BYTES, SLOTS>`,
     /// aligned to 4, and nothing else may access that memory during the
     /// call. Afterwards it holds an initialised ring.
     pub unsafe fn recover_in_place(ptr: *mut Self, policy: Policy) -> Recovery {
@@ -342,7 +342,7 @@ mod tests {
     use crate::ring::{Cursor, Read, RecordMeta};
     use std::vec::Vec;
 
-    type R = Ring<64, 8>;
+    type R = Ring<256, 8>;
 
     /// A ring as a boot sets it up: new, then recovered (stamped).
     fn booted() -> R {
@@ -364,7 +364,7 @@ mod tests {
         for _ in 0..64 {
             match ring.read(&mut c, &mut buf) {
                 Read::Record(h) => out.push((h, buf[..h.len as usize].to_vec())),
-                Read::Missed(_) => {}
+                Read::Dropped(_) => {}
                 Read::Empty => break,
             }
         }
@@ -476,10 +476,10 @@ mod tests {
 
     #[test]
     fn other_geometry_is_not_trusted() {
-        let a: Ring<64, 16> = Ring::new();
+        let a: Ring<256, 16> = Ring::new();
         a.recover();
         a.write(RecordMeta::new(Level::Info), b"x").unwrap();
-        let mut image = std::vec![0; Ring::<64, 16>::IMAGE_WORDS];
+        let mut image = std::vec![0; Ring::<256, 16>::IMAGE_WORDS];
         a.save_image(&mut image);
         let b = R::new();
         b.load_image(&image);
@@ -519,8 +519,8 @@ mod zero_image {
 
     #[test]
     fn a_new_ring_is_all_zero_words_so_a_static_one_lands_in_bss() {
-        let r: Ring<64, 8> = Ring::new();
-        let mut image = [1u32; Ring::<64, 8>::IMAGE_WORDS];
+        let r: Ring<256, 8> = Ring::new();
+        let mut image = [1u32; Ring::<256, 8>::IMAGE_WORDS];
         r.save_image(&mut image);
         assert!(image.iter().all(|&w| w == 0), "{image:?}");
         // ...and it works as it is, without recovery.

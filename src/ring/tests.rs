@@ -22,7 +22,7 @@ fn read_all<const W: usize, const S: usize>(
                 let n = (h.len as usize).min(buf.len());
                 out.push((h, buf[..n].to_vec()));
             }
-            Read::Missed(n) => missed += n,
+            Read::Dropped(n) => missed += n,
             Read::Empty => return (out, missed),
         }
     }
@@ -30,7 +30,7 @@ fn read_all<const W: usize, const S: usize>(
 
 #[test]
 fn write_then_read_round_trips_header_and_payload() {
-    let ring: Ring<64, 8> = Ring::new();
+    let ring: Ring<256, 8> = Ring::new();
     ring.write(meta(0x1_0000_0002), b"hello").unwrap();
     ring.write(
         RecordMeta::new(Level::Error)
@@ -58,7 +58,7 @@ fn write_then_read_round_trips_header_and_payload() {
 
 #[test]
 fn empty_records_are_fine() {
-    let ring: Ring<16, 4> = Ring::new();
+    let ring: Ring<64, 4> = Ring::new();
     for _ in 0..10 {
         ring.write(meta(1), b"").unwrap();
     }
@@ -72,7 +72,7 @@ fn empty_records_are_fine() {
 
 #[test]
 fn overwrite_reports_exact_missed_count_and_keeps_newest() {
-    let ring: Ring<64, 16> = Ring::new();
+    let ring: Ring<256, 16> = Ring::new();
     // Each record: 3 header words + 2 payload words = 5 words; 64/5 = 12 fit.
     for i in 0u32..100 {
         ring.write(meta(i as u64), &i.to_le_bytes().repeat(2))
@@ -91,12 +91,12 @@ fn overwrite_reports_exact_missed_count_and_keeps_newest() {
         assert_eq!(h.seq, i as u64);
         assert_eq!(p, &i.to_le_bytes().repeat(2));
     }
-    assert_eq!(ring.lost().total(), 0);
+    assert_eq!(ring.dropped().total(), 0);
 }
 
-/// `Ring<64, 16>` full of 5-word records (12 of them).
-fn full_ring_of_five_word_records() -> Ring<64, 16> {
-    let ring: Ring<64, 16> = Ring::new();
+/// `Ring<256, 16>` (64 words) full of 5-word records (12 of them).
+fn full_ring_of_five_word_records() -> Ring<256, 16> {
+    let ring: Ring<256, 16> = Ring::new();
     for i in 0u32..12 {
         ring.write(meta(i as u64), &i.to_le_bytes().repeat(2))
             .unwrap();
@@ -116,13 +116,13 @@ fn full_ring_frees_a_batch_and_readers_count_it_exactly() {
     assert_eq!(ring.oldest().seq(), 3);
     let mut c = Cursor::new();
     let mut buf = [0u8; 8];
-    assert_eq!(ring.read(&mut c, &mut buf), Read::Missed(3));
+    assert_eq!(ring.read(&mut c, &mut buf), Read::Dropped(3));
     let (recs, missed) = read_all(&ring, &mut c);
     assert_eq!(missed, 0);
     let seqs: Vec<u64> = recs.iter().map(|(h, _)| h.seq).collect();
     assert_eq!(seqs, (3..13).collect::<Vec<u64>>());
     // Freeing is not a writer's loss: nothing counted as lost.
-    assert_eq!(ring.lost(), LostCounts::default());
+    assert_eq!(ring.dropped(), DropCounts::default());
     // The next two stores fit without freeing anything.
     for i in 13u32..15 {
         ring.write(meta(i as u64), &i.to_le_bytes().repeat(2))
@@ -133,7 +133,7 @@ fn full_ring_frees_a_batch_and_readers_count_it_exactly() {
 
 #[test]
 fn a_batch_never_overtakes_a_record_it_does_not_need() {
-    let ring: Ring<64, 16> = Ring::new();
+    let ring: Ring<256, 16> = Ring::new();
     ring.write(meta(0), &[0; 8]).unwrap();
     let held = ring.reserve(8, meta(1)).unwrap();
     for i in 2u32..12 {
@@ -143,13 +143,13 @@ fn a_batch_never_overtakes_a_record_it_does_not_need() {
     // Freeing record 0 made room; record 1 is still being written, so the
     // batch ends there: not overtaken, its grant commits.
     assert_eq!(ring.oldest().seq(), 1);
-    assert_eq!(ring.lost().overtaken, 0);
+    assert_eq!(ring.dropped().overtaken, 0);
     assert_eq!(held.commit(), Ok(1));
 }
 
 #[test]
 fn a_batch_frees_at_most_a_quarter_of_the_words() {
-    let ring: Ring<64, 16> = Ring::new();
+    let ring: Ring<256, 16> = Ring::new();
     // 9-word records (24 payload bytes): 7 fit (63 words).
     for i in 0u8..7 {
         ring.write(meta(i as u64), &[i; 24]).unwrap();
@@ -160,13 +160,13 @@ fn a_batch_frees_at_most_a_quarter_of_the_words() {
     // record needed is freed.
     assert_eq!(ring.oldest().seq(), 1);
     let mut c = Cursor::new();
-    assert_eq!(ring.read(&mut c, &mut []), Read::Missed(1));
+    assert_eq!(ring.read(&mut c, &mut []), Read::Dropped(1));
 }
 
 #[test]
 fn oversized_record_is_truncated_and_flagged() {
-    let ring: Ring<16, 4> = Ring::new();
-    assert_eq!(Ring::<16, 4>::MAX_PAYLOAD, 52);
+    let ring: Ring<64, 4> = Ring::new();
+    assert_eq!(Ring::<64, 4>::MAX_PAYLOAD, 52);
     let big = [0xabu8; 200];
     ring.write(meta(0), &big).unwrap();
     let mut c = Cursor::new();
@@ -179,7 +179,7 @@ fn oversized_record_is_truncated_and_flagged() {
 
 #[test]
 fn writing_past_the_reservation_truncates_and_unwritten_bytes_are_zero() {
-    let ring: Ring<32, 4> = Ring::new();
+    let ring: Ring<128, 4> = Ring::new();
     let mut g = ring.reserve(6, meta(0)).unwrap();
     assert_eq!(g.write(b"abcdefgh"), 6);
     g.commit().unwrap();
@@ -196,7 +196,7 @@ fn writing_past_the_reservation_truncates_and_unwritten_bytes_are_zero() {
 
 #[test]
 fn unaligned_writes_pack_bytes_in_order() {
-    let ring: Ring<64, 4> = Ring::new();
+    let ring: Ring<256, 4> = Ring::new();
     let mut g = ring.reserve(13, meta(0)).unwrap();
     g.write(b"a");
     g.write(b"bcdef");
@@ -209,7 +209,7 @@ fn unaligned_writes_pack_bytes_in_order() {
 
 #[test]
 fn small_read_buffer_gets_prefix_and_full_length() {
-    let ring: Ring<64, 4> = Ring::new();
+    let ring: Ring<256, 4> = Ring::new();
     ring.write(meta(0), b"0123456789").unwrap();
     let mut buf = [0u8; 3];
     let mut c = Cursor::new();
@@ -223,7 +223,7 @@ fn small_read_buffer_gets_prefix_and_full_length() {
 
 #[test]
 fn uncommitted_record_blocks_readers_but_not_earlier_records() {
-    let ring: Ring<64, 8> = Ring::new();
+    let ring: Ring<256, 8> = Ring::new();
     ring.write(meta(0), b"first").unwrap();
     let g = ring.reserve(4, meta(0)).unwrap();
     ring.write(meta(0), b"third").unwrap();
@@ -246,15 +246,15 @@ fn uncommitted_record_blocks_readers_but_not_earlier_records() {
 /// is published or torn.
 #[test]
 fn nested_writer_lapping_a_stalled_writer_is_never_refused() {
-    let ring: Ring<16, 4> = Ring::new();
+    let ring: Ring<64, 4> = Ring::new();
     let mut outer = ring.reserve(8, meta(0)).unwrap();
     outer.write(b"outer-1");
     for i in 0..10u8 {
         ring.write(meta(1), &[b'0' + i; 4])
             .expect("never refused (I10)");
     }
-    assert_eq!(ring.lost().overtaken, 1);
-    assert_eq!(ring.lost().unstored(), 0);
+    assert_eq!(ring.dropped().overtaken, 1);
+    assert_eq!(ring.dropped().unstored(), 0);
     outer.write(b"!");
     assert_eq!(outer.commit(), Err(Dropped::Overtaken));
     let (recs, _) = read_all(&ring, &mut ring.oldest());
@@ -265,12 +265,12 @@ fn nested_writer_lapping_a_stalled_writer_is_never_refused() {
     for _ in 0..8 {
         ring.write(meta(2), b"abcdefgh").expect("room again");
     }
-    assert_eq!(ring.lost().total(), 1);
+    assert_eq!(ring.dropped().total(), 1);
 }
 
 #[test]
 fn geometry_constants() {
-    type R = Ring<1024, 64>;
+    type R = Ring<4096, 64>;
     assert_eq!(R::POS_BITS, 11);
     assert_eq!(R::SEQ_BITS, 21);
     assert_eq!(
@@ -285,7 +285,7 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
     use std::sync::atomic::{AtomicBool, Ordering as O};
     use std::sync::Arc;
     let per_writer: u32 = if cfg!(miri) { 60 } else { 20_000 };
-    let ring: Arc<Ring<64, 8>> = Arc::new(Ring::new());
+    let ring: Arc<Ring<256, 8>> = Arc::new(Ring::new());
     let done = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..2u8)
         .map(|w| {
@@ -333,7 +333,7 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
                         }
                         got += 1;
                     }
-                    Read::Missed(n) => missed += n,
+                    Read::Dropped(n) => missed += n,
                     Read::Empty if finished => return (got, missed),
                     Read::Empty => std::thread::yield_now(),
                 }
@@ -344,9 +344,12 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
     done.store(true, O::Release);
     let (got, missed) = reader.join().unwrap();
     // Overtaken records had sequence numbers: the reader missed them.
-    assert_eq!(got + missed, written as u64 + ring.lost().overtaken as u64);
-    assert_eq!(written + ring.lost().total(), 2 * per_writer);
-    assert_eq!(ring.lost().unstored(), 0, "no writer refused (I10)");
+    assert_eq!(
+        got + missed,
+        written as u64 + ring.dropped().overtaken as u64
+    );
+    assert_eq!(written + ring.dropped().total(), 2 * per_writer);
+    assert_eq!(ring.dropped().unstored(), 0, "no writer refused (I10)");
 }
 
 /// Issue 10's spurious `Busy`: a writer (thread mode, the lowest priority)
@@ -358,7 +361,7 @@ fn concurrent_writers_and_reader_never_see_torn_records() {
 /// writer just looks again.
 #[test]
 fn stale_tail_whose_slot_was_reused_is_not_busy() {
-    let ring: Ring<64, 4> = Ring::new();
+    let ring: Ring<256, 4> = Ring::new();
     for i in 0..4u8 {
         ring.write(meta(0), &[i; 8]).unwrap();
     }
@@ -368,14 +371,14 @@ fn stale_tail_whose_slot_was_reused_is_not_busy() {
     for i in 0..9u8 {
         ring.write(meta(1), &[i; 8]).unwrap();
     }
-    let (ts, _) = Ring::<64, 4>::unpack(stale);
-    let now = Ring::<64, 4>::slot_unpack(ring.slot_load(ts, crate::sync::Ordering::Relaxed));
+    let (ts, _) = Ring::<256, 4>::unpack(stale);
+    let now = Ring::<256, 4>::slot_unpack(ring.slot_load(ts, crate::sync::Ordering::Relaxed));
     assert_eq!(now.state, super::COMMITTED, "the slot holds a newer record");
     assert!(ring.push_tail(stale).is_ok(), "a stale tail is not Busy");
-    assert_eq!(ring.lost(), LostCounts::default());
+    assert_eq!(ring.dropped(), DropCounts::default());
     // And a full write from that point on succeeds.
     ring.write(meta(2), b"thread").unwrap();
-    assert_eq!(ring.lost().total(), 0);
+    assert_eq!(ring.dropped().total(), 0);
 }
 
 /// Regression: a reservation that skips a pin lying inside the live words
@@ -386,7 +389,7 @@ fn stale_tail_whose_slot_was_reused_is_not_busy() {
 /// undetected: their slots and the tail never changed).
 #[test]
 fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
-    let ring: Ring<16, 4> = Ring::new();
+    let ring: Ring<64, 4> = Ring::new();
     // G: a writer stalled for good at words [0, 4).
     let g = ring.reserve(4, meta(9)).unwrap();
     for i in 0..3u8 {
@@ -399,7 +402,7 @@ fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
     assert_eq!(ring.write(meta(3), &[3; 4]), Ok(4));
     assert_eq!(ring.write(meta(4), &[4; 4]), Ok(5));
     assert_eq!(ring.write(meta(5), &[5; 4]), Ok(6));
-    assert_eq!(ring.lost().overtaken, 1);
+    assert_eq!(ring.dropped().overtaken, 1);
     // 12 words: fits only once D, E and F are freed (after the pin).
     assert_eq!(ring.write(meta(6), &[6; 36]), Ok(7));
     let (recs, missed) = read_all(&ring, &mut ring.oldest());
@@ -421,7 +424,7 @@ fn reservation_skipping_a_pin_inside_the_live_words_frees_room_first() {
 /// deciding by it sat on the loss.
 #[test]
 fn has_unread_sees_lost_records_as_read_does() {
-    let ring: Ring<64, 2> = Ring::new();
+    let ring: Ring<256, 2> = Ring::new();
     // Three pins taken by writers stalled for good (each overtaken when
     // the two writes after it need its slot).
     for _ in 0..PINS - 1 {
@@ -429,7 +432,7 @@ fn has_unread_sees_lost_records_as_read_does() {
         ring.write(meta(1), b"push").unwrap();
         ring.write(meta(1), b"push").unwrap();
     }
-    assert_eq!(ring.lost().overtaken, 3);
+    assert_eq!(ring.dropped().overtaken, 3);
     // X (small) and Y (large) stalled; a write that needs more room than
     // freeing X gives overtakes X (the last pin) and then Y (no pin left:
     // Busy), leaving Y overtaken at the tail and X's slot not reused.
@@ -437,11 +440,11 @@ fn has_unread_sees_lost_records_as_read_does() {
     let x = ring.reserve(4, meta(9)).unwrap();
     let y = ring.reserve(80, meta(9)).unwrap();
     assert_eq!(ring.write(meta(2), &[7; 60]), Err(Dropped::Busy));
-    assert_eq!(ring.lost().overtaken, 5);
+    assert_eq!(ring.dropped().overtaken, 5);
     // Both slots a reader walks from X hold lost records.
     assert!(ring.has_unread(&at_x), "read would report them missed");
     let mut c = at_x;
-    assert_eq!(ring.read(&mut c, &mut []), Read::Missed(2));
+    assert_eq!(ring.read(&mut c, &mut []), Read::Dropped(2));
     assert!(!ring.has_unread(&c));
     assert_eq!(x.commit(), Err(Dropped::Overtaken));
     assert_eq!(y.commit(), Err(Dropped::Overtaken));
@@ -450,7 +453,7 @@ fn has_unread_sees_lost_records_as_read_does() {
     let mut at_y = ring.oldest();
     assert_eq!(at_y.seq(), at_x.seq() + 1);
     assert!(ring.has_unread(&at_y), "read would report Y missed");
-    assert_eq!(ring.read(&mut at_y, &mut []), Read::Missed(1));
+    assert_eq!(ring.read(&mut at_y, &mut []), Read::Dropped(1));
     assert_eq!(at_y, ring.newest());
     assert!(!ring.has_unread(&at_y));
 }
@@ -465,7 +468,7 @@ fn has_unread_sees_lost_records_as_read_does() {
 /// help the head past the claim instead.
 #[test]
 fn tail_ahead_of_an_unmoved_head_is_helped_not_waited_for() {
-    type R = Ring<8, 2>;
+    type R = Ring<32, 2>;
     let ring = R::new();
     // A claim of slot 0 (extent [0, 4)) whose writer is preempted before
     // its head CAS, exactly as `reserve` makes it.
@@ -479,12 +482,12 @@ fn tail_ahead_of_an_unmoved_head_is_helped_not_waited_for() {
         .unwrap();
     // Another writer's tail push (it needed room) overtakes and pins it.
     ring.push_tail(ring.tail.load(Ordering::Relaxed)).unwrap();
-    assert_eq!(ring.lost().overtaken, 1);
+    assert_eq!(ring.dropped().overtaken, 1);
     assert_eq!(R::unpack(ring.tail.load(Ordering::Relaxed)), (1, 4));
     assert_eq!(R::unpack(ring.head.load(Ordering::Relaxed)), (0, 0));
     // Writers go on without the preempted one.
     assert_eq!(ring.write(meta(1), b"next"), Ok(1));
-    assert_eq!(ring.lost().contention, 0);
+    assert_eq!(ring.dropped().contention, 0);
     let (recs, missed) = read_all(&ring, &mut Cursor::new());
     assert_eq!((recs.len(), missed), (1, 1));
     assert_eq!(recs[0].1, b"next");

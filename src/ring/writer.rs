@@ -5,7 +5,7 @@
 //! use logbuf::Level;
 //! use core::fmt::Write as _;
 //!
-//! let ring: Ring<64, 8> = Ring::new();
+//! let ring: Ring<256, 8> = Ring::new();
 //! let mut grant = ring.reserve(5, RecordMeta::new(Level::Warn)).unwrap();
 //! write!(grant, "{}", 12345).unwrap();   // exactly the 5 reserved bytes
 //! grant.commit().unwrap();
@@ -26,8 +26,8 @@ use crate::sync::Ordering;
 ///
 /// Bytes beyond the reserved length are cut and the record is flagged
 /// [`Flags::TRUNCATED`]; reserved bytes never written read as zero.
-pub struct Grant<'a, const WORDS: usize, const SLOTS: usize> {
-    ring: &'a Ring<WORDS, SLOTS>,
+pub struct Grant<'a, const BYTES: usize, const SLOTS: usize> {
+    ring: &'a Ring<BYTES, SLOTS>,
     claim: Claim,
     /// First payload word.
     begin: u32,
@@ -39,13 +39,13 @@ pub struct Grant<'a, const WORDS: usize, const SLOTS: usize> {
     done: bool,
 }
 
-impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
+impl<'a, const BYTES: usize, const SLOTS: usize> Grant<'a, BYTES, SLOTS> {
     /// A grant for `claim`. Stores the meta word at once (and again at
     /// commit, with the final flags): if a reset cuts this record, recovery
     /// still knows its size.
     #[inline]
     pub(super) fn new(
-        ring: &'a Ring<WORDS, SLOTS>,
+        ring: &'a Ring<BYTES, SLOTS>,
         claim: Claim,
         len: u16,
         meta: RecordMeta,
@@ -82,7 +82,7 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
     /// This record's sequence number (exact modulo `2^(LAP_BITS + log2
     /// SLOTS)`, see the ring's Limits).
     pub fn seq(&self) -> u64 {
-        self.claim.seq::<WORDS, SLOTS>()
+        self.claim.seq::<BYTES, SLOTS>()
     }
 
     #[inline]
@@ -164,13 +164,13 @@ impl<'a, const WORDS: usize, const SLOTS: usize> Grant<'a, WORDS, SLOTS> {
     }
 }
 
-impl<const WORDS: usize, const SLOTS: usize> Drop for Grant<'_, WORDS, SLOTS> {
+impl<const BYTES: usize, const SLOTS: usize> Drop for Grant<'_, BYTES, SLOTS> {
     fn drop(&mut self) {
         let _ = self.finish();
     }
 }
 
-impl<const WORDS: usize, const SLOTS: usize> core::fmt::Write for Grant<'_, WORDS, SLOTS> {
+impl<const BYTES: usize, const SLOTS: usize> core::fmt::Write for Grant<'_, BYTES, SLOTS> {
     /// Never fails: text beyond the reservation is cut and flagged.
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         self.write(s.as_bytes());

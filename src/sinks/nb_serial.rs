@@ -170,6 +170,11 @@ mod tests {
             std::string::String::from_utf8(line.get().sent).unwrap(),
             "[    0.000042] DEBUG t0: a=1 b=\"two\"\n[    0.000042] INFO  t0: second\n"
         );
-        assert_eq!(log.console_stats(0).unwrap().printed, 2);
+        assert_eq!(
+            log.console_stats(log.console_at(0).unwrap())
+                .unwrap()
+                .printed,
+            2
+        );
     }
 }

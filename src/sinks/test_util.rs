@@ -1,7 +1,7 @@
 //! Helpers for the adapters' unit tests: a fixed platform and shared state
 //! a fake device and its test both see.
 
-use crate::console::{Caller, Config, Logger, Platform};
+use crate::console::{Caller, Logger, Platform};
 use std::boxed::Box;
 use std::sync::{Arc, Mutex};
 
@@ -18,8 +18,8 @@ impl Platform for Board {
 }
 
 /// A logger of its own for one test.
-pub(crate) fn logger() -> &'static Logger<Board, 256, 32, 2> {
-    Box::leak(Box::new(Logger::new(Config::DEFAULT)))
+pub(crate) fn logger() -> &'static Logger<Board, 1024, 32, 2> {
+    Box::leak(Box::new(Logger::new()))
 }
 
 /// State shared between a fake device (moved into a sink) and its test.

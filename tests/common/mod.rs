@@ -57,6 +57,7 @@ impl<const ID: usize> Board<ID> {
 }
 
 impl<const ID: usize> Platform for Board<ID> {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         CALLER.with(|c| c.get())
     }

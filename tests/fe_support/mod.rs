@@ -3,7 +3,7 @@
 //! parallel in one binary never see each other's settings.
 #![allow(dead_code)]
 
-use logbuf::console::{Caller, Config, Logger, Platform};
+use logbuf::console::{Caller, Logger, Platform};
 use logbuf::sinks::Capture;
 use logbuf::LevelFilter;
 use std::cell::Cell;
@@ -28,6 +28,7 @@ pub fn set_clock(us: u64) {
 
 pub struct Board;
 impl Platform for Board {
+    const RUNTIME_CONFIG: bool = true;
     fn caller() -> Caller {
         CALLER.with(|c| c.get())
     }
@@ -37,11 +38,11 @@ impl Platform for Board {
     fn wake_printer() {}
 }
 
-pub type TestLogger = Logger<Board, 1024, 64, 2>;
+pub type TestLogger = Logger<Board, 4096, 64, 2>;
 
 /// A fresh logger with one capturing text console.
 pub fn logger_with_console() -> (&'static TestLogger, Capture) {
-    let log: &'static TestLogger = Box::leak(Box::new(Logger::new(Config::DEFAULT)));
+    let log: &'static TestLogger = Box::leak(Box::new(Logger::new()));
     let cap = Capture::new();
     log.add_console(cap.leak_sink(), LevelFilter::Trace)
         .unwrap();

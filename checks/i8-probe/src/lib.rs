@@ -5,7 +5,7 @@
 use logbuf::ring::{RecordMeta, Ring};
 use logbuf::Level;
 
-static RING: Ring<1024, 64> = Ring::new();
+static RING: Ring<4096, 64> = Ring::new();
 
 /// The store path: reserve, copy, commit.
 #[no_mangle]

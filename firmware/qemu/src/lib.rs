@@ -17,11 +17,16 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use cortex_m::interrupt::InterruptNumber;
 use cortex_m::peripheral::NVIC;
-use logbuf::console::{Caller, Logger, Platform};
+use logbuf::console::{Caller, Config, DynLogger, Logger, Platform};
 use logbuf::sinks::{Sink, SinkError};
 
-/// The logger type every scenario uses: one console (UART0).
-pub type Log<const WORDS: usize, const SLOTS: usize> = Logger<Board, WORDS, SLOTS, 1>;
+/// The logger type every scenario uses: `BYTES` of records, at most
+/// `SLOTS` of them, one console (UART0), the default configuration.
+pub type Log<const BYTES: usize = 8192, const SLOTS: usize = 128> = Logger<Board, BYTES, SLOTS>;
+
+/// The same on [`PrintsBoard`]: interrupt-context calls print too.
+pub type PrintsLog<const BYTES: usize = 8192, const SLOTS: usize = 128> =
+    Logger<PrintsBoard, BYTES, SLOTS>;
 
 /// Exit status of a firmware whose panic handler flushed the log.
 pub const EXIT_PANIC: i32 = 101;
@@ -356,6 +361,23 @@ impl Platform for Board {
     fn wake_printer() {}
 }
 
+/// [`Board`] with [`Config::IRQ_PRINTS`]: interrupt-context log calls print
+/// up to 2 records into any-context sinks themselves.
+pub struct PrintsBoard;
+
+impl Platform for PrintsBoard {
+    const CONFIG: Config = Config::IRQ_PRINTS;
+    fn caller() -> Caller {
+        Board::caller()
+    }
+    fn now() -> u64 {
+        Board::now()
+    }
+    fn wake_printer() {
+        Board::wake_printer()
+    }
+}
+
 include!("../../shared/seq.rs");
 
 /// Sets an interrupt's priority and unmasks it.
@@ -380,18 +402,18 @@ pub fn pend_and_sync(irq: Irq) {
 
 /// Whether console 0 has dealt with every record stored so far and
 /// announced every loss.
-pub fn drained<const W: usize, const S: usize>(log: &Log<W, S>) -> bool {
-    let Some(s) = log.console_stats(0) else {
+pub fn drained(log: &dyn DynLogger) -> bool {
+    let Some(s) = log.console_at(0).and_then(|id| log.console_stats(id)) else {
         return false;
     };
-    s.consumed() == log.ring().newest().seq() && s.announced as u64 == s.dropped()
+    s.consumed() == log.stats().next_seq && s.announced == s.dropped()
 }
 
 /// Waits (bounded) until [`drained`] holds, without printing anything
 /// itself: whether the records get out is up to the logger and the printer
 /// interrupt. Returns false on time-out; the run then ends anyway and the
 /// host checker reports what is missing.
-pub fn wait_drained<const W: usize, const S: usize>(log: &Log<W, S>, polls: u32) -> bool {
+pub fn wait_drained(log: &dyn DynLogger, polls: u32) -> bool {
     for _ in 0..polls {
         if drained(log) {
             return true;
@@ -404,7 +426,7 @@ pub fn wait_drained<const W: usize, const S: usize>(log: &Log<W, S>, polls: u32)
 /// Like [`wait_drained`], bounded by `ticks` of the millisecond clock
 /// ([`tick_millis`]) instead of polls: a console paced by a periodic
 /// "TX ready" interrupt drains in clock ticks, whatever the icount shift.
-pub fn wait_drained_ticks<const W: usize, const S: usize>(log: &Log<W, S>, ticks: u32) -> bool {
+pub fn wait_drained_ticks(log: &dyn DynLogger, ticks: u32) -> bool {
     // Ordering: Relaxed; see `tick_millis`.
     let start = MILLIS.load(Ordering::Relaxed);
     while MILLIS.load(Ordering::Relaxed).wrapping_sub(start) < ticks {
@@ -422,7 +444,7 @@ pub fn exit(code: i32) -> ! {
 }
 
 /// The printer interrupt's body: print everything, to every console.
-pub fn run_printer<const W: usize, const S: usize>(log: &Log<W, S>) {
+pub fn run_printer(log: &dyn DynLogger) {
     // Idle: caught up. Busy: the owner was told records are pending and
     // prints them or wakes us again. Blocked: the sink would block; its
     // "TX ready" interrupt ([`tx_ready`]) wakes us again. (Polling here
@@ -482,12 +504,7 @@ include!("../../shared/hostile.rs");
 /// Logs `NAME seq=SEQ data=` followed by [`HOSTILE`]`[SEQ % len]` at level
 /// INFO: through `Logger::log` when `how` is [`Via::Text`] and the data is
 /// UTF-8, else as one `log_bytes` payload built on the stack.
-pub fn log_hostile<const W: usize, const S: usize>(
-    log: &Log<W, S>,
-    name: &str,
-    seq: u32,
-    how: Via,
-) {
+pub fn log_hostile(log: &dyn DynLogger, name: &str, seq: u32, how: Via) {
     let data = HOSTILE[seq as usize % HOSTILE.len()];
     if let (Via::Text, Ok(text)) = (how, core::str::from_utf8(data)) {
         log.log(

@@ -34,7 +34,7 @@ pub const HARTS: usize = 2;
 
 /// The one logger type of this firmware: a 4 KiB ring holding at most 128
 /// records, one console (the UART).
-pub type Log = Logger<Board, 1024, 128, 1>;
+pub type Log = Logger<Board, 4096, 128>;
 
 /// The configuration every scenario uses: interrupt calls print too (a
 /// small budget, any-context sinks), so that an interrupt meeting a busy
@@ -50,7 +50,7 @@ pub const CONFIG: Config = Config {
 };
 
 /// The logger.
-pub static LOG: Log = Log::new(CONFIG);
+pub static LOG: Log = Log::new();
 
 /// Trap nesting per hart: logbuf's caller detection.
 pub static TRAPS: RiscvTraps<HARTS> = RiscvTraps::new();
@@ -65,6 +65,7 @@ pub const EXIT_NOT_STOPPED: u32 = 102;
 pub struct Board;
 
 impl Platform for Board {
+    const CONFIG: Config = CONFIG;
     fn caller() -> Caller {
         TRAPS.caller()
     }
@@ -305,12 +306,12 @@ pub fn log_deferred(level: logbuf::Level, args: core::fmt::Arguments<'_>) {
 /// Whether the console has dealt with every record logged through [`log`]
 /// (printed, or lost and announced).
 pub fn drained() -> bool {
-    let Some(s) = LOG.console_stats(0) else {
+    let Some(s) = LOG.console_at(0).and_then(|id| LOG.console_stats(id)) else {
         return false;
     };
     // Ordering: Relaxed; see `log`.
     let calls = CALLS.load(Ordering::Relaxed) as u64;
-    s.consumed() + s.writer_lost as u64 == calls && s.announced as u64 == s.dropped()
+    s.consumed() + s.unstored == calls && s.announced == s.dropped()
 }
 
 /// Waits (bounded) until [`drained`], printing nothing itself: getting the

@@ -38,7 +38,7 @@ impl Sink for UartSink {
     }
 }
 
-static LOG: Logger<Board, 256, 32, 1> = Logger::new(Config::DEFAULT);
+static LOG: Logger<Board, 1024, 32, 1> = Logger::new();
 
 #[entry]
 fn main() -> ! {

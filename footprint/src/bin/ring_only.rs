@@ -10,7 +10,7 @@ use logbuf::Level;
 use logbuf_footprint::{sensor, Uart};
 use panic_halt as _;
 
-static RING: Ring<256, 32> = Ring::new();
+static RING: Ring<1024, 32> = Ring::new();
 
 #[entry]
 fn main() -> ! {

@@ -21,14 +21,13 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use cortex_m_rt::entry;
-use logbuf::console::Config;
 use logbuf::sinks::{Sink, SinkError};
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{enable_irq, prio, Log, Seq, Uart0, SOFT_IRQ};
 
 /// The scenario's logger type: 1 KiB of record words, at most 16 records.
-type CutLog = Log<256, 16>;
-static LOG: CutLog = CutLog::new(Config::DEFAULT);
+type CutLog = Log<1024, 16>;
+static LOG: CutLog = CutLog::new();
 
 /// Records printed before the sink blocks.
 const BEFORE: u32 = 5;

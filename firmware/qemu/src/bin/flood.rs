@@ -31,12 +31,11 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::NVIC;
 use cortex_m_rt::{entry, exception};
-use logbuf::console::Config;
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{board, enable_irq, pend_and_sync, prio, Log, Seq, Slow, Uart0, PACE, SOFT_IRQ};
 
 /// A small ring (4 KiB of records, at most 128 held) so bursts overwrite.
-static LOG: Log<1024, 128> = Log::new(Config::DEFAULT);
+static LOG: Log<4096, 128> = Log::new();
 
 /// Thread-mode records per console phase.
 const THREAD_RECORDS: u32 = 1000;
@@ -117,7 +116,7 @@ fn main() -> ! {
     pend_and_sync(SOFT_IRQ);
 
     // Records the ring refused, by cause (issue 10: `busy` must stay 0).
-    let lost = LOG.ring().lost();
+    let lost = LOG.ring().dropped();
     LOG.log(
         Level::Info,
         format_args!(

@@ -19,12 +19,11 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::NVIC;
 use cortex_m_rt::{entry, exception};
-use logbuf::console::Config;
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{enable_irq, log_hostile, prio, Log, Seq, Slow, Uart0, Via, PACE, SOFT_IRQ};
 
 /// 16 KiB of record words: the whole run fits, nothing is overwritten.
-static LOG: Log<4096, 256> = Log::new(Config::DEFAULT);
+static LOG: Log<16384, 256> = Log::new();
 
 /// Records per thread-mode producer.
 const RECORDS: u32 = 40;

@@ -15,12 +15,11 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use cortex_m_rt::entry;
-use logbuf::console::Config;
 use logbuf::sinks::{Sink, SinkError};
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{enable_irq, prio, Log, Seq, Uart0, SOFT_IRQ};
 
-static LOG: Log<2048, 256> = Log::new(Config::DEFAULT);
+static LOG: Log<8192, 256> = Log::new();
 
 /// Records thread mode prints before the trap.
 const BEFORE: u32 = 20;

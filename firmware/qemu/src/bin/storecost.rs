@@ -22,15 +22,14 @@ use core::hint::black_box;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::SYST;
 use cortex_m_rt::entry;
-use logbuf::console::Config;
 use logbuf::ring::{Read, RecordMeta, Ring};
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{Log, Uart0};
 
 /// Prints the results: a small logger with one UART console.
-static LOG: Log<512, 32> = Log::new(Config::DEFAULT);
+static LOG: Log<2048, 32> = Log::new();
 /// The ring measured (8 KiB of record words, 256 slots).
-static RING: Ring<2048, 256> = Ring::new();
+static RING: Ring<8192, 256> = Ring::new();
 
 /// The 32-byte record every measured store writes.
 const RECORD: &[u8; 32] = b"temp=-21.5C id=00042 status=ok!\n";
@@ -107,7 +106,7 @@ fn main() -> ! {
     let mut buf = [0u8; 32];
     let back = matches!(RING.read(&mut cursor, &mut buf), Read::Record(h) if h.len == 32)
         && &buf == RECORD;
-    let lost = RING.lost().total();
+    let lost = RING.dropped().total();
     LOG.log(
         Level::Info,
         format_args!(

@@ -12,12 +12,11 @@
 
 use core::sync::atomic::Ordering;
 use cortex_m_rt::entry;
-use logbuf::console::Config;
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{enable_irq, prio, Log, Seq, Slow, Uart0, PACE, PRINTER_IRQ};
 
 /// 4 KiB of record words, at most 128 records held.
-static LOG: Log<1024, 128> = Log::new(Config::DEFAULT);
+static LOG: Log<4096, 128> = Log::new();
 
 const BEFORE: u32 = 10;
 const WHILE_UNPLUGGED: u32 = 300;

@@ -26,12 +26,11 @@ use core::ptr::{addr_of_mut, null_mut};
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use cortex_m::peripheral::SCB;
 use cortex_m_rt::{entry, exception};
-use logbuf::console::Config;
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{enable_irq, prio, Log, Seq, Uart0, PRINTER_IRQ};
 
 /// The scenario's logger type: 8 KiB of record words, 128 records.
-type WarmLog = Log<2048, 128>;
+type WarmLog = Log<8192, 128>;
 
 /// The logger's memory: kept across a warm reset.
 #[link_section = ".uninit.logbuf"]
@@ -63,8 +62,7 @@ fn log() -> Option<&'static WarmLog> {
 fn main() -> ! {
     // SAFETY: the first and only use of LOG_RAM, before interrupts are
     // enabled and before anything logs.
-    let (log, report) =
-        unsafe { WarmLog::recover_in_place(&mut *addr_of_mut!(LOG_RAM), Config::DEFAULT) };
+    let (log, report) = unsafe { WarmLog::recover_in_place(&mut *addr_of_mut!(LOG_RAM)) };
     // Ordering: Release; pairs with the Acquire in `log()`.
     LOG.store(log as *const WarmLog as *mut WarmLog, Ordering::Release);
     let uart = cortex_m::singleton!(: Uart0 = Uart0::take()).unwrap();

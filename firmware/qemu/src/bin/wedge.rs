@@ -19,14 +19,13 @@
 use cortex_m::peripheral::scb::SystemHandler;
 use cortex_m::peripheral::SCB;
 use cortex_m_rt::{entry, exception};
-use logbuf::console::Config;
 use logbuf::ring::RecordMeta;
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{prio, Log, Seq, Uart0};
 
 /// The scenario's logger type (4 KiB of record words, at most 128 records).
-type WedgeLog = Log<1024, 128>;
-static LOG: WedgeLog = WedgeLog::new(Config::DEFAULT);
+type WedgeLog = Log<4096, 128>;
+static LOG: WedgeLog = WedgeLog::new();
 
 /// Records the ring holds at most (its slots).
 const HOLDS: u32 = 128;
@@ -74,7 +73,7 @@ fn SysTick() {
         Level::Info,
         format_args!("summary thr={} hi={}", THR.issued(), HI.issued()),
     );
-    let lost = LOG.ring().lost();
+    let lost = LOG.ring().dropped();
     panic!(
         "wedge: thr={} hi={} overtaken={} refused={}",
         THR.issued(),
