@@ -86,6 +86,11 @@ fn run<const ID: usize>(config: Config) {
         // Overtaken records had sequence numbers: consoles missed them.
         assert_eq!(st.consumed(), stored + overtaken, "console {i}: {st:?}");
         assert_eq!(st.unstored, writer_lost);
+        // The counts balance by themselves: every call produced one record,
+        // and each is consumed by the console or dropped unstored.
+        assert_eq!(log.stats().produced(), 3 * PER_PRODUCER);
+        assert_eq!(st.consumed() + st.unstored, log.stats().produced());
+        assert_eq!(st.announced, st.dropped(), "console {i}");
         assert_eq!(
             st.announced,
             st.overwritten + st.skipped + st.sink_failed + writer_lost,

@@ -40,6 +40,15 @@ pub struct LoggerStats {
     pub dropped: crate::ring::DropCounts,
 }
 
+impl LoggerStats {
+    /// Records writers tried to log: the stored ones (`next_seq`) plus
+    /// those the ring dropped before storing them (`dropped.unstored()`).
+    /// A console that is caught up has `consumed() + unstored` equal to it.
+    pub fn produced(&self) -> u64 {
+        self.next_seq + self.dropped.unstored() as u64
+    }
+}
+
 /// What [`Logger::printer`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PrinterStatus {

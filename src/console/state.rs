@@ -229,7 +229,9 @@ pub(crate) struct ConsoleState {
 /// Every record a writer tried to log ends up in exactly one of them, so
 /// the counts balance by themselves: once the console is caught up,
 /// [`consumed`](Self::consumed) equals the records that got a sequence
-/// number ([`LoggerStats::next_seq`](super::LoggerStats::next_seq)), and
+/// number ([`LoggerStats::next_seq`](super::LoggerStats::next_seq)),
+/// `consumed() + unstored` equals the records writers tried to log
+/// ([`LoggerStats::produced`](super::LoggerStats::produced)), and
 /// [`announced`](Self::announced) equals [`dropped`](Self::dropped) — every
 /// dropped record was announced in a notice, once.
 ///

@@ -466,22 +466,35 @@ impl<const BYTES: usize> Words<BYTES> {
         Words(crate::sync::array_of!(AtomicU8::new(0); BYTES))
     }
 
+    /// The words as a slice of `BYTES / 4` atomics.
+    #[inline]
+    fn as_slice(&self) -> &[AtomicU32] {
+        // SAFETY: the array is `BYTES` bytes (a multiple of 4: the ring's
+        // shape check) starting 4-aligned (`align(4)`), the size and
+        // alignment of `BYTES / 4` `AtomicU32`s. `AtomicU32` has the
+        // in-memory representation of a `u32`, i.e. of `[AtomicU8; 4]`, and
+        // both are interior-mutable, so shared references to them are valid
+        // for as long as `&self`. These bytes are only ever accessed through
+        // such `AtomicU32`s (never as `AtomicU8`), so no access is
+        // mixed-size.
+        unsafe { core::slice::from_raw_parts(self.0.as_ptr() as *const AtomicU32, BYTES / 4) }
+    }
+
     /// Word `i` (`i < BYTES / 4`, checked).
     #[inline]
     fn word(&self, i: usize) -> &AtomicU32 {
-        assert!(i < BYTES / 4);
-        // SAFETY: `i * 4 + 4 <= BYTES`, so the 4 bytes lie inside the array;
-        // the array starts 4-aligned (`align(4)`) and `i * 4` keeps that, the
-        // alignment `AtomicU32` needs. `AtomicU32` has the in-memory
-        // representation of a `u32`, i.e. of `[AtomicU8; 4]`, and both are
-        // interior-mutable, so a shared reference to it is valid for as long
-        // as `&self`. These bytes are only ever accessed through such
-        // `AtomicU32`s (never as `AtomicU8`), so no access is mixed-size.
-        unsafe { &*(self.0.as_ptr().add(i * 4) as *const AtomicU32) }
+        &self.as_slice()[i]
+    }
+
+    /// Words `range`, if it lies inside.
+    #[inline]
+    #[allow(dead_code)]
+    fn get(&self, range: core::ops::Range<usize>) -> Option<&[AtomicU32]> {
+        self.as_slice().get(range)
     }
 
     fn iter(&self) -> impl Iterator<Item = &AtomicU32> {
-        (0..BYTES / 4).map(|i| self.word(i))
+        self.as_slice().iter()
     }
 
     /// Words `first .. first + n` as one slice, if they lie inside the
@@ -514,6 +527,10 @@ impl<const BYTES: usize> Words<BYTES> {
     #[inline]
     fn word(&self, i: usize) -> &AtomicU32 {
         &self.0[i]
+    }
+    #[allow(dead_code)]
+    fn get(&self, range: core::ops::Range<usize>) -> Option<&[AtomicU32]> {
+        self.0.get(range)
     }
     #[allow(dead_code)]
     fn iter(&self) -> impl Iterator<Item = &AtomicU32> {
