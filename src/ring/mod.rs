@@ -496,23 +496,6 @@ impl<const BYTES: usize> Words<BYTES> {
     fn iter(&self) -> impl Iterator<Item = &AtomicU32> {
         self.as_slice().iter()
     }
-
-    /// Words `first .. first + n` as one slice, if they lie inside the
-    /// array (`None` if they would run past its end).
-    #[inline]
-    fn run(&self, first: usize, n: usize) -> Option<&[AtomicU32]> {
-        if first.checked_add(n)? > BYTES / 4 {
-            return None;
-        }
-        // SAFETY: `(first + n) * 4 <= BYTES`, so the `n` words lie inside
-        // the array; its start is 4-aligned (`align(4)`) and so is every
-        // word offset. As in `word`, each 4 bytes are a valid `AtomicU32`
-        // for as long as `&self`, and these bytes are only ever accessed as
-        // such `AtomicU32`s, never at another size.
-        Some(unsafe {
-            core::slice::from_raw_parts(self.0.as_ptr().add(first * 4) as *const AtomicU32, n)
-        })
-    }
 }
 
 /// Under loom the words are loom atomics, which only exist one by one.
@@ -535,10 +518,6 @@ impl<const BYTES: usize> Words<BYTES> {
     #[allow(dead_code)]
     fn iter(&self) -> impl Iterator<Item = &AtomicU32> {
         self.0.iter()
-    }
-    #[inline]
-    fn run(&self, first: usize, n: usize) -> Option<&[AtomicU32]> {
-        self.0.get(first..first.checked_add(n)?)
     }
 }
 
@@ -801,7 +780,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         let rest = chunks.remainder();
         let whole = payload.len() / 4;
         let mut next = at.wrapping_add(whole as u32);
-        match self.data.run(first, whole) {
+        match self.data.get(first..first + whole) {
             Some(run) => {
                 // Four words per round (fewer loop steps), then the rest.
                 let mut quads = payload[..whole * 4].chunks_exact(16);
