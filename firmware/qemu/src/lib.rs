@@ -378,6 +378,51 @@ impl Platform for PrintsBoard {
     }
 }
 
+/// SysTick as the cost scenarios' clock (`irqcost`, `wcet`, `storecost`):
+/// the 24-bit counter counts core clock ticks down and wraps; under
+/// `-icount` a tick is a fixed number of instructions, which [`count_down`]
+/// calibrates.
+pub mod systick {
+    use cortex_m::peripheral::syst::SystClkSource;
+    use cortex_m::peripheral::SYST;
+
+    /// The counter's 24 bits (and its reload value).
+    pub const MASK: u32 = 0x00FF_FFFF;
+
+    /// Starts the counter on the core clock, free-running over all 24 bits.
+    pub fn start(syst: &mut SYST) {
+        syst.set_clock_source(SystClkSource::Core);
+        syst.set_reload(MASK);
+        syst.clear_current();
+        syst.enable_counter();
+    }
+
+    /// Ticks from `earlier` to `later` of the down-counting counter.
+    pub fn elapsed(earlier: u32, later: u32) -> u32 {
+        earlier.wrapping_sub(later) & MASK
+    }
+
+    /// Ticks `f` takes.
+    #[inline(always)]
+    pub fn ticks(f: impl FnOnce()) -> u32 {
+        let t0 = SYST::get_current();
+        f();
+        elapsed(t0, SYST::get_current())
+    }
+
+    /// A register-only loop of exactly `2 * n` instructions, the
+    /// calibration of ticks against instructions.
+    #[inline(always)]
+    pub fn count_down(n: u32) {
+        // SAFETY: a register-only loop of two instructions per iteration;
+        // no memory, stack or flags contract.
+        unsafe {
+            core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) n => _,
+                options(nomem, nostack));
+        }
+    }
+}
+
 include!("../../shared/seq.rs");
 
 /// Sets an interrupt's priority and unmasks it.

@@ -26,14 +26,13 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::{NVIC, SYST};
 use cortex_m_rt::entry;
 use logbuf::console::DynLogger;
 use logbuf::sinks::{Sink, SinkError};
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{
-    board, enable_irq, pend_and_sync, prio, Log, PrintsLog, Seq, PRINTER_IRQ, SOFT_IRQ,
+    board, enable_irq, pend_and_sync, prio, systick, Log, PrintsLog, Seq, PRINTER_IRQ, SOFT_IRQ,
 };
 
 /// Interrupt calls only store (the default): 8 KiB, 256 records.
@@ -77,13 +76,6 @@ impl Sink for BlockingUart {
     }
 }
 
-const SYST_MASK: u32 = 0x00FF_FFFF;
-
-/// Ticks from `earlier` to `later` of the down-counting 24-bit SysTick.
-fn elapsed(earlier: u32, later: u32) -> u32 {
-    earlier.wrapping_sub(later) & SYST_MASK
-}
-
 /// Both loggers through one handle (the measured calls of both kinds go
 /// through the same indirect call, so the ratio compares like with like).
 fn log_of(prints: bool) -> &'static dyn DynLogger {
@@ -102,10 +94,7 @@ fn main() -> ! {
     let b = cortex_m::singleton!(: BlockingUart = BlockingUart).unwrap();
     LOG_PRINTS.add_console(b, LevelFilter::Trace).unwrap();
     // SysTick free-running as a cycle counter; no interrupt.
-    p.SYST.set_clock_source(SystClkSource::Core);
-    p.SYST.set_reload(SYST_MASK);
-    p.SYST.clear_current();
-    p.SYST.enable_counter();
+    systick::start(&mut p.SYST);
     enable_irq(SOFT_IRQ, prio::HIGH);
     enable_irq(PRINTER_IRQ, prio::PRINTER);
     calibrate();
@@ -124,19 +113,14 @@ fn main() -> ! {
 fn calibrate() {
     const ITERATIONS: u32 = 10_000;
     let t0 = SYST::get_current();
-    // SAFETY: a register-only loop of exactly two instructions per
-    // iteration; no memory, stack or flags contract.
-    unsafe {
-        core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) ITERATIONS => _,
-            options(nomem, nostack));
-    }
+    systick::count_down(ITERATIONS);
     let t1 = SYST::get_current();
     LOG_DEFAULT.log_deferred(
         Level::Info,
         format_args!(
             "note calib_insns={} calib_ticks={}",
             2 * ITERATIONS,
-            elapsed(t0, t1)
+            systick::elapsed(t0, t1)
         ),
     );
     drain(false);
@@ -207,7 +191,7 @@ fn on_irq(irqn: i16) {
     }
     let t1 = SYST::get_current();
     // Ordering: Relaxed; read by thread mode after this handler ran.
-    LAST_TICKS.store(elapsed(t0, t1), Ordering::Relaxed);
+    LAST_TICKS.store(systick::elapsed(t0, t1), Ordering::Relaxed);
 }
 
 logbuf_qemu::runtime!(LOG_PRINTS, on_irq);

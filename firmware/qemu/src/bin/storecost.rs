@@ -19,12 +19,10 @@
 #![no_main]
 
 use core::hint::black_box;
-use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m::peripheral::SYST;
 use cortex_m_rt::entry;
 use logbuf::ring::{Read, RecordMeta, Ring};
 use logbuf::{Level, LevelFilter};
-use logbuf_qemu::{Log, Uart0};
+use logbuf_qemu::{systick, Log, Uart0};
 
 /// Prints the results: a small logger with one UART console.
 static LOG: Log<2048, 32> = Log::new();
@@ -37,13 +35,6 @@ const RECORD: &[u8; 32] = b"temp=-21.5C id=00042 status=ok!\n";
 const STORES: u32 = 1000;
 /// Stores before the timed ones: the ring is full long before they end.
 const WARM_UP: u32 = 4 * 256;
-
-const SYST_MASK: u32 = 0x00FF_FFFF;
-
-/// Ticks from `earlier` to `later` of the down-counting 24-bit SysTick.
-fn elapsed(earlier: u32, later: u32) -> u32 {
-    earlier.wrapping_sub(later) & SYST_MASK
-}
 
 /// `n` stores of `payload` into [`RING`]; kept out of line so the timed
 /// code is exactly this loop.
@@ -63,40 +54,18 @@ fn empty_n(n: u32, payload: &[u8]) {
     }
 }
 
-/// SysTick ticks `f` takes.
-fn ticks(f: impl FnOnce()) -> u32 {
-    let t0 = SYST::get_current();
-    f();
-    elapsed(t0, SYST::get_current())
-}
-
-/// Ticks of a register-only loop of exactly `2 * iterations` instructions.
-fn calibration_ticks(iterations: u32) -> u32 {
-    ticks(|| {
-        // SAFETY: a register-only loop of exactly two instructions per
-        // iteration; no memory, stack or flags contract.
-        unsafe {
-            core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) iterations => _,
-                options(nomem, nostack));
-        }
-    })
-}
-
 #[entry]
 fn main() -> ! {
     let mut p = cortex_m::Peripherals::take().unwrap();
     let uart = cortex_m::singleton!(: Uart0 = Uart0::take()).unwrap();
     LOG.add_console(uart, LevelFilter::Trace).unwrap();
-    p.SYST.set_clock_source(SystClkSource::Core);
-    p.SYST.set_reload(SYST_MASK);
-    p.SYST.clear_current();
-    p.SYST.enable_counter();
+    systick::start(&mut p.SYST);
 
     const CALIB: u32 = 10_000;
-    let calib_ticks = calibration_ticks(CALIB);
+    let calib_ticks = systick::ticks(|| systick::count_down(CALIB));
     store_n(WARM_UP, RECORD);
-    let store = ticks(|| store_n(STORES, RECORD));
-    let empty = ticks(|| empty_n(STORES, RECORD));
+    let store = systick::ticks(|| store_n(STORES, RECORD));
+    let empty = systick::ticks(|| empty_n(STORES, RECORD));
     // Instructions = ticks * (2 CALIB / calib_ticks); per store, times 100.
     let net = store.saturating_sub(empty) as u64;
     let x100 = net * 2 * CALIB as u64 * 100 / (calib_ticks as u64 * STORES as u64);

@@ -24,12 +24,12 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::{NVIC, SYST};
 use cortex_m_rt::entry;
 use logbuf::{Level, LevelFilter};
 use logbuf_qemu::{
-    enable_irq, pend_and_sync, prio, PrintsLog, Seq, Slow, Uart0, PACE, PRINTER_IRQ, SOFT_IRQ,
+    enable_irq, pend_and_sync, prio, systick, PrintsLog, Seq, Slow, Uart0, PACE, PRINTER_IRQ,
+    SOFT_IRQ,
 };
 
 /// Interrupt-context calls print (at most 2 records or 256 bytes) into
@@ -60,23 +60,13 @@ static LAST_TICKS: AtomicU32 = AtomicU32::new(0);
 /// The measured call only stores (`Logger::log_deferred`) when set.
 static STORE_ONLY: AtomicBool = AtomicBool::new(false);
 
-const SYST_MASK: u32 = 0x00FF_FFFF;
-
-/// Ticks from `earlier` to `later` of the down-counting 24-bit SysTick.
-fn elapsed(earlier: u32, later: u32) -> u32 {
-    earlier.wrapping_sub(later) & SYST_MASK
-}
-
 #[entry]
 fn main() -> ! {
     let mut p = cortex_m::Peripherals::take().unwrap();
     let uart = cortex_m::singleton!(: Slow<Uart0> = Slow::new(Uart0::take())).unwrap();
     LOG.add_console(uart, LevelFilter::Trace).unwrap();
     // SysTick free-running as a cycle counter; no interrupt.
-    p.SYST.set_clock_source(SystClkSource::Core);
-    p.SYST.set_reload(SYST_MASK);
-    p.SYST.clear_current();
-    p.SYST.enable_counter();
+    systick::start(&mut p.SYST);
     enable_irq(SOFT_IRQ, prio::HIGH);
     enable_irq(PRINTER_IRQ, prio::PRINTER);
 
@@ -98,7 +88,7 @@ fn main() -> ! {
 fn calibrate() {
     const ITERATIONS: u32 = 10_000;
     let t0 = SYST::get_current();
-    count_down(ITERATIONS);
+    systick::count_down(ITERATIONS);
     let t1 = SYST::get_current();
     let t2 = SYST::get_current();
     LOG.log(
@@ -106,19 +96,10 @@ fn calibrate() {
         format_args!(
             "note calib_insns={} calib_ticks={} read_ticks={}",
             2 * ITERATIONS,
-            elapsed(t0, t1),
-            elapsed(t1, t2)
+            systick::elapsed(t0, t1),
+            systick::elapsed(t1, t2)
         ),
     );
-}
-
-/// Exactly two instructions per iteration.
-#[inline(always)]
-fn count_down(n: u32) {
-    // SAFETY: a register-only loop; no memory, stack or flags contract.
-    unsafe {
-        core::arch::asm!("2:", "subs {0}, #1", "bne 2b", inout(reg) n => _, options(nomem, nostack));
-    }
 }
 
 /// Fills the backlog: `records` records nobody can print yet.
@@ -220,7 +201,7 @@ fn on_irq(irqn: i16) {
     }
     let t1 = SYST::get_current();
     // Ordering: Relaxed; read by thread mode after this handler ran.
-    LAST_TICKS.store(elapsed(t0, t1), Ordering::Relaxed);
+    LAST_TICKS.store(systick::elapsed(t0, t1), Ordering::Relaxed);
 }
 
 logbuf_qemu::runtime!(LOG, on_irq);
