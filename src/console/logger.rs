@@ -239,6 +239,18 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         }
     }
 
+    /// `config` as the logger stores it; panics (a compile error for a
+    /// `static`) if it is not the platform's `CONFIG` and the platform does
+    /// not allow run-time configuration.
+    const fn stored_config(config: &Config) -> StoredConfig {
+        let config = StoredConfig::new(config, &P::CONFIG);
+        assert!(
+            P::RUNTIME_CONFIG || config.is_base(),
+            "this Platform has no RUNTIME_CONFIG: set Platform::CONFIG instead"
+        );
+        config
+    }
+
     crate::sync::loom_const_fn! {
         /// A logger configured at run time, for platforms with
         /// [`RUNTIME_CONFIG`](Platform::RUNTIME_CONFIG) (host tests,
@@ -249,12 +261,19 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         /// If `config` is not the platform's `CONFIG` and the platform does
         /// not allow run-time configuration: for a `static`, that is a
         /// compile error.
+        ///
+        /// ```compile_fail,E0080
+        /// use logbuf::console::{Caller, Config, Logger, Platform};
+        /// struct Board; // no RUNTIME_CONFIG
+        /// impl Platform for Board {
+        ///     fn caller() -> Caller { Caller::thread(0, 0) }
+        ///     fn now() -> u64 { 0 }
+        ///     fn wake_printer() {}
+        /// }
+        /// static LOG: Logger<Board> = Logger::with_config(Config::PRINTER_ONLY);
+        /// ```
         pub fn with_config(config: Config) -> Self {
-            let config = StoredConfig::new(&config, &P::CONFIG);
-            assert!(
-                P::RUNTIME_CONFIG || config.is_base(),
-                "this Platform has no RUNTIME_CONFIG: set Platform::CONFIG instead"
-            );
+            let config = Self::stored_config(&config);
             Logger {
                 ring: Ring::new(),
                 lock: ConsoleLock::new(),
@@ -321,11 +340,7 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         mem: &'static mut core::mem::MaybeUninit<Self>,
         config: Config,
     ) -> (&'static Self, crate::ring::Recovery) {
-        let config = StoredConfig::new(&config, &P::CONFIG);
-        assert!(
-            P::RUNTIME_CONFIG || config.is_base(),
-            "this Platform has no RUNTIME_CONFIG: set Platform::CONFIG instead"
-        );
+        let config = Self::stored_config(&config);
         use core::ptr::addr_of_mut;
         let p = mem.as_mut_ptr();
         // SAFETY: `p` points to memory for a whole Logger that only we use
@@ -716,27 +731,28 @@ impl<P: Platform, const BYTES: usize, const SLOTS: usize, const CONSOLES: usize>
         if self.dedicated.load(Ordering::Relaxed) {
             self.wake_printer();
         }
+        let config = self.config();
         let budget = if caller.is_interrupt() {
-            self.config().irq_budget
+            config.irq_budget
         } else {
-            self.config().thread_budget
+            config.thread_budget
         };
-        if !self.config().direct_print || budget.records == 0 {
+        if !config.direct_print || budget.records == 0 {
             self.wake_printer();
             return;
         }
         match self.lock.acquire_or_mark(caller, Priority::Normal, true) {
             Attempt::Acquired(owner) => self.print_and_account(owner, caller, budget),
             Attempt::Busy(view) => {
-                let may_wait = self.config().waiter_spins > 0
+                let may_wait = config.waiter_spins > 0
                     && view.owner_core != caller.core
                     && view.owner_is_producer
                     && view.owner_priority == Priority::Normal
                     && view.in_record
                     && !view.requested
-                    && (!caller.is_interrupt() || self.config().handoff_to_irq);
+                    && (!caller.is_interrupt() || config.handoff_to_irq);
                 if may_wait && self.lock.request(Priority::Normal) {
-                    for _ in 0..self.config().waiter_spins {
+                    for _ in 0..config.waiter_spins {
                         if let Some(owner) = self.lock.poll_handoff(caller, Priority::Normal, true)
                         {
                             self.print_and_account(owner, caller, budget);

@@ -9,16 +9,16 @@
 //!
 //! | model | bound | proves |
 //! |-------|-------|--------|
-//! | [`two_writers_one_reader_wrapping`] (1), [`two_writers_reader_reads_twice_wrapping`] (2) | 1, 2 | I6 (no torn record) while the reader races overwrites, overtakes and commits; read + missed = sequence numbers given out; `dropped()` = failed writes, by kind; per-writer order |
+//! | [`two_writers_one_reader_wrapping`] (1), [`two_writers_reader_reads_twice_wrapping`] (2) | 1, 2 | I6 (no torn record) while the reader races overwrites, overtakes and commits; read + dropped = sequence numbers given out; `dropped()` = failed writes, by kind; per-writer order |
 //! | [`two_writers_two_records_each_wrapping`] | 3 | the same with both writers freeing (and overtaking) each other's records; no spurious `Contention` (found two bugs) |
 //! | [`preempted_writer_is_overtaken_others_never_refused`] | 3 | I1/I10: writers never wait for one preempted between reserve and commit, and are never refused: they overtake its record (counted once), its commit reports it, its pin goes with it |
 //! | [`stalled_writer_lapped_by_writer_with_reader`] | 3 | I10 with all three running: a stalled writer resumes and commits while a writer laps the ring and a reader reads: the lapping writer is never refused, nothing torn, `Overtaken` exactly when it was overtaken, per-writer order |
 //! | [`late_writer_finishes_while_pusher_pins_it`] | 4 | O3/C2: the late writer's abandon + unpin races a pusher that overtakes and pins its record: no pin outlives its writer, its words are not reused while it may still store |
-//! | [`reader_races_overwrite_of_its_record`] | 3 | I6/I7: a reader copying exactly the record being overwritten returns it intact or reports it missed, never a spurious `Empty` (found a bug) |
+//! | [`reader_races_overwrite_of_its_record`] | 3 | I6/I7: a reader copying exactly the record being overwritten returns it intact or reports it dropped, never a spurious `Empty` (found a bug) |
 //! | [`reader_races_overwrite_of_its_record_long_payload`] | 3 | the same with five payload words per record |
 //! | [`per_writer_order_and_no_skipping`] | 1 | per-writer order; a reader never skips an uncommitted record; nothing lost when it fits |
 //! | [`drop_newest_concurrent`] | 3 | `Policy::DropNewest` keeps the first records, counts every refusal as `Full` |
-//! | [`batch_free_races_writers_and_reader`] | 2 | batch freeing: one tail CAS frees exactly the finished records it looked at, racing a second pusher and a reader; nothing counted lost; read + missed = sequence numbers |
+//! | [`batch_free_races_writers_and_reader`] | 2 | batch freeing: one tail CAS frees exactly the finished records it looked at, racing a second pusher and a reader; nothing counted dropped; read + dropped = sequence numbers |
 //!
 //! "bound" is the preemption bound each model uses unless
 //! `LOOM_MAX_PREEMPTIONS` is set: the most that keeps the ring's models
@@ -125,7 +125,7 @@ fn check_record(h: &super::Header, buf: &[u8], len_of: fn(u8, u32) -> usize) -> 
 #[derive(Default)]
 struct Seen {
     records: Vec<(u8, u32, u64)>,
-    missed: u64,
+    dropped: u64,
 }
 
 impl Seen {
@@ -149,7 +149,7 @@ impl Seen {
             Read::Dropped(n) => {
                 assert!(n > 0, "Dropped(0)");
                 assert_eq!(cursor.seq(), before + n, "cursor moved by other than n");
-                self.missed += n;
+                self.dropped += n;
             }
             Read::Empty => assert_eq!(cursor.seq(), before, "Empty moved the cursor"),
         }
@@ -301,9 +301,9 @@ fn wrap_model(name: &'static str, bound: usize, prefill: u32, n1: u32, n2: u32, 
         seen.drain(&ring, &mut cursor, len_of);
         seen.assert_ordered();
         assert_eq!(
-            seen.records.len() as u64 + seen.missed,
+            seen.records.len() as u64 + seen.dropped,
             out.sequenced(),
-            "read + missed != sequence numbers given out ({out:?})"
+            "read + dropped != sequence numbers given out ({out:?})"
         );
         assert_eq!(cursor.seq(), out.sequenced());
         let lost = ring.dropped();
@@ -400,7 +400,7 @@ fn preempted_writer_is_overtaken_others_never_refused() {
             let mut seen = Seen::default();
             let mut cursor = Cursor::new();
             seen.drain(&ring, &mut cursor, len_of);
-            assert_eq!(seen.records.len() as u64 + seen.missed, 6);
+            assert_eq!(seen.records.len() as u64 + seen.dropped, 6);
             assert!(!seen.records.iter().any(|r| r.0 == 3), "{:?}", seen.records);
             // The interrupted writer resumes: its stores go to its pinned words.
             preempted.write(&payload(3, 1, 4)[2..]);
@@ -417,7 +417,7 @@ fn preempted_writer_is_overtaken_others_never_refused() {
             let mut tail = Seen::default();
             let mut c = from;
             tail.drain(&ring, &mut c, len_of);
-            assert_eq!((tail.records.len(), tail.missed), (4, 0));
+            assert_eq!((tail.records.len(), tail.dropped), (4, 0));
             seen.assert_ordered();
             assert_eq!(ring.dropped().total(), 1);
         },
@@ -433,8 +433,8 @@ fn preempted_writer_is_overtaken_others_never_refused() {
 /// interleaving: both writes succeed, exactly records 0 and 1 are freed
 /// (the oldest left is 2: one batch, no second push, none lost twice),
 /// `lost()` counts nothing (freeing is not a writer's loss), and the
-/// reader racing the batch gets records intact or an exact missed count:
-/// records read + missed = the 10 sequence numbers given out.
+/// reader racing the batch gets records intact or an exact dropped count:
+/// records read + dropped = the 10 sequence numbers given out.
 #[test]
 fn batch_free_races_writers_and_reader() {
     fn len_of(_w: u8, _i: u32) -> usize {
@@ -465,7 +465,7 @@ fn batch_free_races_writers_and_reader() {
         assert_eq!(ring.oldest().seq(), 2, "one batch of two records freed");
         assert_eq!(ring.dropped().total(), 0);
         seen.drain(&ring, &mut cursor, len_of);
-        assert_eq!(seen.records.len() as u64 + seen.missed, 10);
+        assert_eq!(seen.records.len() as u64 + seen.dropped, 10);
         assert!(seen.records.windows(2).all(|p| p[0].2 < p[1].2));
         assert_no_pins(&ring);
     });
@@ -487,7 +487,7 @@ fn batch_free_races_writers_and_reader() {
 /// * the reader never returns a torn record (self-checking payloads and
 ///   trailers: the late writer's stores never land in writer 1's words),
 ///   concurrently or when draining afterwards; per-writer order; read +
-///   missed = 3 sequence numbers; writer 1's last record always read;
+///   dropped = 3 sequence numbers; writer 1's last record always read;
 /// * no pin is left once the late writer is done.
 #[test]
 fn stalled_writer_lapped_by_writer_with_reader() {
@@ -534,7 +534,7 @@ fn stalled_writer_lapped_by_writer_with_reader() {
                 "overtaken record read"
             );
         }
-        assert_eq!(seen.records.len() as u64 + seen.missed, 3);
+        assert_eq!(seen.records.len() as u64 + seen.dropped, 3);
         assert_eq!(cursor.seq(), 3);
         // Writer 1's last record is the newest: always there.
         assert!(seen.records.contains(&(1, 1, 2)), "{:?}", seen.records);
@@ -598,7 +598,7 @@ fn late_writer_finishes_while_pusher_pins_it() {
             "writer 1's last record: {:?}",
             seen.records
         );
-        assert_eq!(seen.records.len() as u64 + seen.missed, 4);
+        assert_eq!(seen.records.len() as u64 + seen.dropped, 4);
         // Every word is free to reuse now: two more records, intact.
         for i in 1..3 {
             ring.write(meta(2, i), &payload(2, i, 4)).unwrap();
@@ -659,7 +659,7 @@ fn overwrite_race<const BYTES: usize>(name: &'static str, bound: usize, len: usi
         );
         seen.drain(&ring, &mut cursor, len_of::<BYTES>);
         seen.assert_ordered();
-        assert_eq!(seen.records.len() as u64 + seen.missed, 2 + new as u64);
+        assert_eq!(seen.records.len() as u64 + seen.dropped, 2 + new as u64);
         // The new records are never overwritten: the drain must get them.
         let newest: Vec<_> = seen.records.iter().filter(|r| r.2 >= 2).collect();
         let expected: Vec<_> = (0..new).map(|i| (2, i, 2 + i as u64)).collect();
@@ -734,7 +734,7 @@ fn per_writer_order_and_no_skipping() {
         }
         let (mut seen, mut cursor) = reader.join().unwrap();
         seen.drain(&ring, &mut cursor, len_of);
-        assert_eq!(seen.missed, 0);
+        assert_eq!(seen.dropped, 0);
         let seqs: Vec<u64> = seen.records.iter().map(|r| r.2).collect();
         assert_eq!(seqs, [0, 1, 2, 3]);
         seen.assert_ordered();
@@ -747,7 +747,7 @@ fn per_writer_order_and_no_skipping() {
 /// succeed, the other two fail with `Full` (never `Busy` or `Overtaken`: a
 /// drop-newest ring never frees records, so it never looks at the oldest
 /// one), the failures are counted, and the reader gets exactly the two
-/// stored records, intact and in order, with nothing missed.
+/// stored records, intact and in order, with nothing dropped.
 #[test]
 fn drop_newest_concurrent() {
     fn len_of(_w: u8, _i: u32) -> usize {
@@ -785,7 +785,7 @@ fn drop_newest_concurrent() {
         assert_eq!(ring.dropped().full, 2);
         assert_eq!(ring.dropped().total(), 2);
         seen.drain(&ring, &mut cursor, len_of);
-        assert_eq!(seen.missed, 0);
+        assert_eq!(seen.dropped, 0);
         assert_eq!(seen.records.len(), 2);
         seen.assert_ordered();
     });

@@ -434,10 +434,10 @@ pub struct Ring<const BYTES: usize = 8192, const SLOTS: usize = 128> {
     head: AtomicU32,
     /// Packed (seq, pos) of the oldest record not yet freed.
     tail: AtomicU32,
-    lost_busy: AtomicU32,
-    lost_full: AtomicU32,
-    lost_contention: AtomicU32,
-    lost_overtaken: AtomicU32,
+    dropped_busy: AtomicU32,
+    dropped_full: AtomicU32,
+    dropped_contention: AtomicU32,
+    dropped_overtaken: AtomicU32,
     /// [`Policy`] as a word (0 overwrite, 1 drop newest).
     policy: AtomicU32,
     /// Pinned extents `(from, to)`, 16 bits each; 0 = free.
@@ -488,7 +488,6 @@ impl<const BYTES: usize> Words<BYTES> {
 
     /// Words `range`, if it lies inside.
     #[inline]
-    #[allow(dead_code)]
     fn get(&self, range: core::ops::Range<usize>) -> Option<&[AtomicU32]> {
         self.as_slice().get(range)
     }
@@ -511,7 +510,6 @@ impl<const BYTES: usize> Words<BYTES> {
     fn word(&self, i: usize) -> &AtomicU32 {
         &self.0[i]
     }
-    #[allow(dead_code)]
     fn get(&self, range: core::ops::Range<usize>) -> Option<&[AtomicU32]> {
         self.0.get(range)
     }
@@ -644,10 +642,10 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
                 geometry: AtomicU32::new(0),
                 head: AtomicU32::new(0),
                 tail: AtomicU32::new(0),
-                lost_busy: AtomicU32::new(0),
-                lost_full: AtomicU32::new(0),
-                lost_contention: AtomicU32::new(0),
-                lost_overtaken: AtomicU32::new(0),
+                dropped_busy: AtomicU32::new(0),
+                dropped_full: AtomicU32::new(0),
+                dropped_contention: AtomicU32::new(0),
+                dropped_overtaken: AtomicU32::new(0),
                 policy: AtomicU32::new(policy_word(policy)),
                 pins: crate::sync::array_of!(AtomicU32::new(0); PINS),
                 pins_live: AtomicU32::new(0),
@@ -727,19 +725,19 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     pub fn dropped(&self) -> DropCounts {
         // Ordering: Relaxed; statistics counters, no data published through them.
         DropCounts {
-            busy: self.lost_busy.load(Ordering::Relaxed),
-            full: self.lost_full.load(Ordering::Relaxed),
-            contention: self.lost_contention.load(Ordering::Relaxed),
-            overtaken: self.lost_overtaken.load(Ordering::Relaxed),
+            busy: self.dropped_busy.load(Ordering::Relaxed),
+            full: self.dropped_full.load(Ordering::Relaxed),
+            contention: self.dropped_contention.load(Ordering::Relaxed),
+            overtaken: self.dropped_overtaken.load(Ordering::Relaxed),
         }
     }
 
-    fn count_lost(&self, why: Dropped) -> Dropped {
+    fn count_dropped(&self, why: Dropped) -> Dropped {
         let counter = match why {
-            Dropped::Busy => &self.lost_busy,
-            Dropped::Full => &self.lost_full,
-            Dropped::Contention => &self.lost_contention,
-            Dropped::Overtaken => &self.lost_overtaken,
+            Dropped::Busy => &self.dropped_busy,
+            Dropped::Full => &self.dropped_full,
+            Dropped::Contention => &self.dropped_contention,
+            Dropped::Overtaken => &self.dropped_overtaken,
         };
         // Ordering: Relaxed; a statistics counter (read with Relaxed in `lost`).
         counter.fetch_add(1, Ordering::Relaxed);
@@ -968,20 +966,20 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
                 Place::MakeRoom => {
                     // Ordering: Relaxed; a setting fixed at construction.
                     if self.policy.load(Ordering::Relaxed) == policy_word(Policy::DropNewest) {
-                        return Err(self.count_lost(Dropped::Full));
+                        return Err(self.count_dropped(Dropped::Full));
                     }
                     // The head and its slot stay as loaded: if they moved,
                     // the claim CAS fails and everything is loaded again.
                     match self.push_tail(tail) {
                         Ok(now) => tail = now,
-                        Err(why) => return Err(self.count_lost(why)),
+                        Err(why) => return Err(self.count_dropped(why)),
                     }
                     continue;
                 }
             }
             (head, slot, tail) = self.snapshot();
         }
-        Err(self.count_lost(Dropped::Contention))
+        Err(self.count_dropped(Dropped::Contention))
     }
 
     /// A writer's view: head (H1), the slot at the head, tail (W1).

@@ -157,7 +157,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
             // word: exactly one of the two wins.
             match self.slot_cas(ts, v, overtaken, Ordering::AcqRel) {
                 Ok(_) => {
-                    self.count_lost(Dropped::Overtaken);
+                    self.count_dropped(Dropped::Overtaken);
                     v = overtaken;
                 }
                 Err(now) => v = now,
@@ -314,7 +314,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
             });
             // Ordering: O1 AcqRel; as in `oldest_state`.
             if self.slot_cas(s, v, o, Ordering::AcqRel).is_ok() {
-                self.count_lost(Dropped::Overtaken);
+                self.count_dropped(Dropped::Overtaken);
             }
         }
     }

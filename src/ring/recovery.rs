@@ -264,10 +264,10 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     fn clear_counters(&self, policy: u32) {
         // Ordering (all of this function): Relaxed; boot time, one context.
         let r = Ordering::Relaxed;
-        self.lost_busy.store(0, r);
-        self.lost_full.store(0, r);
-        self.lost_contention.store(0, r);
-        self.lost_overtaken.store(0, r);
+        self.dropped_busy.store(0, r);
+        self.dropped_full.store(0, r);
+        self.dropped_contention.store(0, r);
+        self.dropped_overtaken.store(0, r);
         for p in &self.pins {
             // The writers that pinned words are gone with the reset.
             p.store(0, r);
