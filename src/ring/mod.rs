@@ -69,11 +69,18 @@
 //!
 //! # Writers (any context, never wait: I1)
 //!
-//! The first try is straight-line (`claim`): one snapshot, one test that
-//! the slot at the head is free, a slot and the words are free before the
-//! tail and no pin is live (`fits_at_head`), one claim. Anything else —
-//! making room, helping, pins, a lost race — goes to the loop below
-//! (`claim_slow`), which starts again from a new snapshot.
+//! The first try is straight-line (`claim`, and `write` spelt out the
+//! same way): one snapshot of relaxed loads and one fence F1 (an `AcqRel`
+//! fence: the Acquire of the three loads and the Release W2 of the claim
+//! and the words, one `dmb` on Arm instead of six), one test that the slot
+//! at the head is free, a slot and the words are free before the tail and
+//! no pin is live (`fits_at_head`, its pin count load Acquire), one claim
+//! (S1 Relaxed, H2 Release). `write` then stores payload and trailer as
+//! one run of words when they do not wrap around the end of the data
+//! array. Anything else — making room, helping, pins, a lost race, a
+//! payload to truncate — goes out of line to the loop below
+//! (`claim_slow`), which starts again from a new snapshot with the
+//! orderings of the steps as listed.
 //!
 //! 1. Load `head` (H1), `tail` (W1) and slot `hs`. Slot already claimed for
 //!    this lap: help the head forward, retry (checked first: a tail push
@@ -84,7 +91,8 @@
 //! 2. Claim: CAS slot `hs` from its previous-lap value to
 //!    `RESERVED(lap, end)` (S1). Then CAS `head` to `(hs + 1, end)` (H2;
 //!    losing to a helper is fine).
-//! 3. Fill payload and trailer with relaxed stores, after a Release fence (W2).
+//! 3. Fill payload and trailer with relaxed stores, after a Release fence
+//!    (W2; on the first try F1, before the claim, is that fence).
 //! 4. Commit: CAS `RESERVED -> COMMITTED` (C1). If it fails, the record was
 //!    overtaken: mark it `ABANDONED` (C2), clear its pins (C3), report
 //!    [`Dropped::Overtaken`].
@@ -138,9 +146,10 @@
 //!
 //! | label | operation                                   | pairs with |
 //! |-------|---------------------------------------------|------------|
-//! | S1    | claim: slot CAS (AcqRel)                    | P1 (its previous occupant's freeing is visible), H2 helpers |
+//! | F1    | first try: `fence(AcqRel)` after relaxed loads of head, slot and tail | Acquire: as H1, W1 and the slot load; Release: as W2 and S1's Release |
+//! | S1    | claim: slot CAS (AcqRel; Relaxed after F1)  | P1 (its previous occupant's freeing is visible), H2 helpers |
 //! | H1    | writer: `head.load(Acquire)`                | H2 |
-//! | H2    | head CAS to `(hs + 1, end)` (AcqRel)        | H1 |
+//! | H2    | head CAS to `(hs + 1, end)` (Release)       | H1, F1 |
 //! | W1    | writer: `tail.load(Acquire)` before reusing words | P2 |
 //! | W2    | writer: `fence(Release)` after the claim, before storing into the words | R2 |
 //! | C1    | commit CAS `RESERVED -> COMMITTED` (Release) | R1, P1 |
@@ -151,7 +160,7 @@
 //! | O2    | pusher: pin word CAS `0 -> (tp, end)` (AcqRel) | K1, C3 |
 //! | O3    | pusher: slot RMW after pinning (AcqRel)     | C2 (either the late writer sees our pin, or we see it finished) |
 //! | P2    | pusher: `tail` CAS (AcqRel)                 | W1, R3 |
-//! | K0    | pin count: `fetch_add` / `fetch_sub` (Release) with each pin word taken / freed; writer's load (Acquire), 0 = skip the scan | K0 |
+//! | K0    | pin count: `fetch_add` / `fetch_sub` (Release) with each pin word taken / freed; writer's load (Acquire, after W1 or F1), 0 = skip the scan | K0, C3 |
 //! | K1    | writer: pin word load (Acquire) while placing its extent | O2, C3 |
 //! | R1    | reader: slot load (Acquire)                 | C1 |
 //! | R2    | reader: `fence(Acquire)` after copying, before re-validation | W2 |
@@ -165,7 +174,16 @@
 //! after O2), so a writer that sees the new tail (W1) sees the pin (K1).
 //! C3/K1: a writer that finds a pin cleared sees every store the late writer
 //! made before clearing it, so its own stores come later in each word's
-//! modification order. O3/C2 are read-modify-writes of one word: if the
+//! modification order; the same for a pin count read as 0 (K0), which is
+//! why that load is Acquire even after F1 (a fence orders only the loads
+//! before it: loom found a torn record with it Relaxed). F1 is W2 for the
+//! first try although it comes before the claim: what a reader must see
+//! when it read one of our words is the tail move that freed them, which
+//! our relaxed tail load read before F1; the claim itself is protected by
+//! its CAS, and our stores come after it in program order. H2 must be
+//! Release (S1 before it): a pusher that sees the head past `hs` must see
+//! the claim of `hs`, or it would take slot `hs` for not claimed yet.
+//! O3/C2 are read-modify-writes of one word: if the
 //! pusher's comes first, the late writer's C2 reads it and its pin scan
 //! (after C2) finds the pin; if C2 comes first, the pusher sees ABANDONED
 //! and drops its pin itself. Either way no pin outlives its writer.
@@ -260,7 +278,7 @@ pub const PINS: usize = 4;
 /// freeing*): a full ring then runs the *make room* step once every few
 /// stores instead of on every store. Capped at a quarter of the slots and
 /// of the words, so a small ring still keeps most of its records.
-pub const FREE_BATCH: u32 = 8;
+pub const FREE_BATCH: u32 = 16;
 
 /// Why a record was dropped: never stored, or lost by its writer. Every case
 /// is counted in [`DropCounts`] and announced by every console.
@@ -532,23 +550,39 @@ const fn policy_word(p: Policy) -> u32 {
     }
 }
 
-/// A writer's claim: slot `index` at `lap`, extent `[from, end)`.
+/// A writer's claim: `head` is the head it claimed from (slot `index` =
+/// its sequence number, extent from its position `from`), `stored` the
+/// slot's `RESERVED` word as stored (see [`Ring::RAW_BIAS`]): the value the
+/// commit CAS expects, which also holds the lap and the extent's end. Two
+/// words, so a claim stays in registers on a small core.
 #[derive(Clone, Copy)]
 pub(super) struct Claim {
-    index: u32,
-    lap: u32,
-    from: u32,
-    end: u32,
+    head: u32,
+    stored: u32,
 }
 
 impl Claim {
+    /// The claimed slot's index (the sequence number, modulo `SLOTS`).
+    fn index<const BYTES: usize, const SLOTS: usize>(&self) -> u32 {
+        Ring::<BYTES, SLOTS>::unpack(self.head).0
+    }
+    /// The extent's first word (the head's position at the claim).
+    fn from<const BYTES: usize, const SLOTS: usize>(&self) -> u32 {
+        Ring::<BYTES, SLOTS>::unpack(self.head).1
+    }
     /// The extent's end: the record's last word is just before it.
-    pub(super) fn end(&self) -> u32 {
-        self.end
+    pub(super) fn end<const BYTES: usize, const SLOTS: usize>(&self) -> u32 {
+        // The bias only adds to the bits above the position.
+        self.stored & Ring::<BYTES, SLOTS>::POS_MASK
+    }
+    /// The claimed record's lap.
+    fn lap<const BYTES: usize, const SLOTS: usize>(&self) -> u32 {
+        let unbiased = self.stored.wrapping_sub(Ring::<BYTES, SLOTS>::RAW_BIAS);
+        Ring::<BYTES, SLOTS>::slot_unpack(unbiased).lap
     }
     /// The claimed record's sequence number.
     pub(super) fn seq<const BYTES: usize, const SLOTS: usize>(&self) -> u64 {
-        Ring::<BYTES, SLOTS>::full_seq(self.lap, self.index)
+        Ring::<BYTES, SLOTS>::full_seq(self.lap::<BYTES, SLOTS>(), self.index::<BYTES, SLOTS>())
     }
 }
 
@@ -592,6 +626,11 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// A slot word as a new (all-zero) ring holds it: previous lap (-1),
     /// abandoned, so lap 0 may be claimed.
     const SLOT_INITIAL: u32 = (ABANDONED << 30) | (Self::LAP_MASK << Self::POS_BITS);
+    /// What is added to a slot word to store it: `-SLOT_INITIAL`, which is
+    /// `1 << POS_BITS` (the lap field is just below the state bits). So a
+    /// stored word's lap field holds the slot's lap + 1 (the lap its next
+    /// claim gets), and a new ring's zero words are `SLOT_INITIAL`.
+    const RAW_BIAS: u32 = Self::SLOT_INITIAL.wrapping_neg();
     /// Shape and layout version, stored in the ring so a kept ring of
     /// another shape is never trusted.
     const GEOMETRY: u32 =
@@ -748,114 +787,153 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     ///
     /// Returns its sequence number (exact modulo `2^(LAP_BITS + log2
     /// SLOTS)`, see the module's Limits). The store path: one claim, the
-    /// words, one commit; no grant.
+    /// words, one commit; no grant. Its first try is straight-line
+    /// ([`Ring::claim`]'s, with the words stored in place); anything else
+    /// is out of line ([`Ring::write_slow`]).
     #[inline]
     pub fn write(&self, meta: RecordMeta, payload: &[u8]) -> Result<u64, Dropped> {
-        let (payload, meta) = if payload.len() > Self::MAX_PAYLOAD {
-            (&payload[..Self::MAX_PAYLOAD], meta.flags(Flags::TRUNCATED))
-        } else {
-            (payload, meta)
-        };
-        let len = payload.len() as u32;
-        let need = HEADER_WORDS + payload_words(len);
-        let c = self.claim(need)?;
-        self.store_payload(c.end.wrapping_sub(need), payload);
-        self.commit(
-            &c,
-            record::pack_meta(len as u16, meta.level, meta.flags, meta.context),
-            meta.timestamp,
-        )
+        // The meta word and the timestamp, not `meta`, go on: a struct
+        // handed to an out-of-line function would be built in memory.
+        let word = record::pack_meta(payload.len() as u16, meta.level, meta.flags, meta.context);
+        if payload.len() <= Self::MAX_PAYLOAD {
+            let need = HEADER_WORDS + payload_words(payload.len() as u32);
+            let (head, slot, tail) = self.snapshot_relaxed();
+            if let Some(end) = self.fits_at_head(head, tail, slot, need) {
+                if let Some(c) = self.claim_at(head, slot, end) {
+                    return self.fill(c, need, word, meta.timestamp, payload);
+                }
+            }
+        }
+        self.write_slow(word, meta.timestamp, payload)
     }
 
-    /// Stores `payload` into the words from position `at` on (relaxed
-    /// stores, published by the commit C1 and ordered after W2): as one
-    /// run of words when they do not wrap around the end of the data
-    /// array (the usual case), else word by word.
-    #[inline]
-    fn store_payload(&self, at: u32, payload: &[u8]) {
-        let first = at as usize & (Self::WORDS - 1);
-        let mut chunks = payload.chunks_exact(4);
-        let rest = chunks.remainder();
-        let whole = payload.len() / 4;
-        let mut next = at.wrapping_add(whole as u32);
-        match self.data.get(first..first + whole) {
-            Some(run) => {
-                // Four words per round (fewer loop steps), then the rest.
-                let mut quads = payload[..whole * 4].chunks_exact(16);
-                let mut words = run.chunks_exact(4);
-                for (dst, src) in (&mut words).zip(&mut quads) {
-                    let (Ok(dst), Ok(src)) =
-                        (<&[AtomicU32; 4]>::try_from(dst), <&[u8; 16]>::try_from(src))
-                    else {
-                        continue; // never: both chunks are exact
-                    };
-                    store_quad(dst, src);
-                }
-                let tail = quads.remainder().chunks_exact(4);
-                for (word, w) in words.remainder().iter().zip(tail) {
-                    // Ordering: Relaxed; as above.
-                    word.store(
-                        u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
-                        Ordering::Relaxed,
-                    );
-                }
-            }
-            None => {
-                next = at;
-                for w in &mut chunks {
-                    // Ordering: Relaxed; as above.
-                    self.word(next).store(
-                        u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
-                        Ordering::Relaxed,
-                    );
-                    next = next.wrapping_add(1);
-                }
-            }
+    /// [`Ring::write`] when its first try did not claim: a payload longer
+    /// than [`Self::MAX_PAYLOAD`] (its first `MAX_PAYLOAD` bytes, flagged
+    /// [`Flags::TRUNCATED`], through a grant), or the claim loop. `word`
+    /// is the meta word (its length field unused when truncating).
+    #[inline(never)]
+    fn write_slow(&self, word: u32, timestamp: u64, payload: &[u8]) -> Result<u64, Dropped> {
+        if payload.len() > Self::MAX_PAYLOAD {
+            let (_, level, flags, context) = unpack_meta(word);
+            let meta = RecordMeta {
+                timestamp,
+                level: Level::from_bits(level).unwrap_or(Level::Error),
+                context,
+                flags,
+            };
+            // The grant cuts the length to MAX_PAYLOAD and the bytes to the
+            // length, and flags the record truncated.
+            let mut grant = self.reserve(payload.len(), meta)?;
+            grant.write(payload);
+            return grant.commit();
         }
-        if !rest.is_empty() {
-            let mut last = [0u8; 4];
-            last[..rest.len()].copy_from_slice(rest);
+        let need = HEADER_WORDS + payload_words(payload.len() as u32);
+        let c = self.claim_slow(need)?;
+        self.fill(c, need, word, timestamp, payload)
+    }
+
+    /// Stores the words of claimed record `c` (`need` words: `payload`
+    /// and the trailer: `timestamp`, meta word `word`), then publishes it.
+    #[inline(always)]
+    fn fill(
+        &self,
+        c: Claim,
+        need: u32,
+        word: u32,
+        timestamp: u64,
+        payload: &[u8],
+    ) -> Result<u64, Dropped> {
+        let at = c.end::<BYTES, SLOTS>().wrapping_sub(need);
+        let first = at as usize & (Self::WORDS - 1);
+        match self.data.get(first..first + need as usize) {
+            Some(run) => store_run(run, payload, word, timestamp),
+            None => self.store_wrapped(at, payload, word, timestamp),
+        }
+        self.publish(c)
+    }
+
+    /// Stores payload and trailer of a record whose words wrap around the
+    /// end of the data array, word by word from position `at` (relaxed
+    /// stores, published by C1, ordered after W2 / F1).
+    #[inline(never)]
+    fn store_wrapped(&self, at: u32, payload: &[u8], meta: u32, timestamp: u64) {
+        let mut next = at;
+        let mut chunks = payload.chunks_exact(4);
+        for w in &mut chunks {
+            // Ordering: Relaxed; published by C1, ordered after W2 / F1.
+            self.word(next).store(
+                u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+                Ordering::Relaxed,
+            );
+            next = next.wrapping_add(1);
+        }
+        if !chunks.remainder().is_empty() {
             // Ordering: Relaxed; as above.
             self.word(next)
-                .store(u32::from_le_bytes(last), Ordering::Relaxed);
+                .store(partial_word(chunks.remainder()), Ordering::Relaxed);
         }
+        self.store_trailer(
+            at.wrapping_add(HEADER_WORDS + payload_words(payload.len() as u32)),
+            meta,
+            timestamp,
+        );
+    }
+
+    /// Stores the trailer of the record whose extent ends at `end`.
+    #[inline]
+    fn store_trailer(&self, end: u32, meta: u32, timestamp: u64) {
+        // Ordering: Relaxed trailer words; published by C1.
+        self.word(end.wrapping_sub(3))
+            .store(timestamp as u32, Ordering::Relaxed);
+        // Ordering: Relaxed; as above.
+        self.word(end.wrapping_sub(2))
+            .store((timestamp >> 32) as u32, Ordering::Relaxed);
+        // Ordering: Relaxed; as above.
+        self.word(end.wrapping_sub(1))
+            .store(meta, Ordering::Relaxed);
     }
 
     /// Stores the trailer and publishes claimed record `c` (C1); if it was
     /// overtaken meanwhile, abandons it (C2, C3) instead.
     #[inline]
     pub(super) fn commit(&self, c: &Claim, meta: u32, timestamp: u64) -> Result<u64, Dropped> {
-        // Ordering: Relaxed trailer words; published by C1 below.
-        self.word(c.end.wrapping_sub(3))
-            .store(timestamp as u32, Ordering::Relaxed);
-        self.word(c.end.wrapping_sub(2))
-            .store((timestamp >> 32) as u32, Ordering::Relaxed);
-        self.word(c.end.wrapping_sub(1))
-            .store(meta, Ordering::Relaxed);
-        let reserved = SlotWord {
-            state: RESERVED,
-            lap: c.lap,
-            end: c.end,
-        };
-        let committed = SlotWord {
-            state: COMMITTED,
-            ..reserved
-        };
+        self.store_trailer(c.end::<BYTES, SLOTS>(), meta, timestamp);
+        self.publish(*c)
+    }
+
+    /// Publishes claimed record `c`, whose words are all stored (C1); if it
+    /// was overtaken meanwhile, abandons it (C2, C3) instead.
+    #[inline]
+    fn publish(&self, c: Claim) -> Result<u64, Dropped> {
+        // The state is the top two bits: RESERVED (0) plus 1 is COMMITTED.
+        let committed = c.stored.wrapping_add(COMMITTED << 30);
         // Ordering: C1 Release; pairs with R1 (readers) and P1 (tail pushers):
         // whoever sees COMMITTED in the slot sees every word above. Races the
-        // overtake O1 on this one word.
-        match self.slot_cas(
-            c.index,
-            Self::slot_pack(reserved),
-            Self::slot_pack(committed),
+        // overtake O1 on this one word. Relaxed on failure: `lose` reads
+        // the slot again with its own CAS.
+        match self.slots[c.index::<BYTES, SLOTS>() as usize & (SLOTS - 1)].compare_exchange(
+            c.stored,
+            committed,
             Ordering::Release,
+            Ordering::Relaxed,
         ) {
-            Ok(_) => Ok(Self::full_seq(c.lap, c.index)),
-            Err(_) => {
-                self.abandon(c.index, c.lap, c.from, c.end);
-                Err(Dropped::Overtaken)
-            }
+            Ok(_) => Ok(c.seq::<BYTES, SLOTS>()),
+            Err(_) => Err(self.lose(c.head, c.stored)),
         }
+    }
+
+    /// The late writer's end: its record was overtaken (C2, C3).
+    #[inline(never)]
+    #[cold]
+    fn lose(&self, head: u32, stored: u32) -> Dropped {
+        let c = Claim { head, stored };
+        self.abandon(
+            c.index::<BYTES, SLOTS>(),
+            c.lap::<BYTES, SLOTS>(),
+            c.from::<BYTES, SLOTS>(),
+            c.end::<BYTES, SLOTS>(),
+        );
+        Dropped::Overtaken
     }
 
     /// Reserves room for a record of `len` payload bytes.
@@ -882,18 +960,40 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
 
     /// Claims slot and words for a record of `need` words (steps 1 and 2
     /// of the writer protocol). The first try is straight-line: one
-    /// snapshot, one test ([`Ring::fits_at_head`]), one claim; everything
-    /// else (making room, helping the head, pins, retries) is
+    /// relaxed snapshot and one fence (F1), one test
+    /// ([`Ring::fits_at_head`]), one claim ([`Ring::claim_at`]);
+    /// everything else (making room, helping the head, pins, retries) is
     /// [`Ring::claim_slow`].
     #[inline(always)]
     fn claim(&self, need: u32) -> Result<Claim, Dropped> {
-        let (head, slot, tail) = self.snapshot();
+        let (head, slot, tail) = self.snapshot_relaxed();
         if let Some(end) = self.fits_at_head(head, tail, slot, need) {
-            if let Some(c) = self.try_claim(head, slot, end) {
+            if let Some(c) = self.claim_at(head, slot, end) {
                 return Ok(c);
             }
         }
         self.claim_slow(need)
+    }
+
+    /// The first try's view: head, the slot at the head and tail, loaded
+    /// relaxed, then the fence F1 that makes them Acquire loads (H1, W1)
+    /// and is the Release fence (W2) for the claim and the words after it.
+    #[inline(always)]
+    fn snapshot_relaxed(&self) -> (u32, u32, u32) {
+        // Ordering: Relaxed loads of head, slot and tail, made Acquire (H1,
+        // W1) by the fence F1 below.
+        let head = self.head.load(Ordering::Relaxed);
+        // Ordering: Relaxed; as above. As stored (see `RAW_BIAS`).
+        let slot = self.slots[Self::unpack(head).0 as usize & (SLOTS - 1)].load(Ordering::Relaxed);
+        // Ordering: Relaxed; as above.
+        let tail = self.tail.load(Ordering::Relaxed);
+        // Ordering: F1 AcqRel fence. Acquire: pairs with H2, with C1/C2 of
+        // the slot's previous occupant and with P2 (the W1 pair), for the
+        // three loads above. Release: pairs with a reader's R2 for every
+        // word stored after it (it is W2 for the first try) and with R3 /
+        // P1 for the claim S1 after it.
+        fence(Ordering::AcqRel);
+        (head, slot, tail)
     }
 
     /// `place`'s common case in one test: the slot at the head is free
@@ -902,63 +1002,97 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// case (including snapshots read at different moments, whose
     /// differences wrap to huge numbers): [`Ring::place`] decides those.
     #[inline(always)]
-    fn fits_at_head(&self, head: u32, tail: u32, slot: u32, need: u32) -> Option<u32> {
-        let (hs, hp) = Self::unpack(head);
-        let (ts, tp) = Self::unpack(tail);
-        let slot_lap = Self::slot_unpack(slot).lap;
-        let free_slot = slot_lap.wrapping_add(1) & Self::KNOWN_LAP_MASK == Self::known_lap(hs);
-        let used_slots = hs.wrapping_sub(ts) & Self::SEQ_MASK;
-        let used_words = hp.wrapping_sub(tp) & Self::POS_MASK;
-        // Ordering: K0 Acquire, as in `skip_pins`: no pin live, none to skip.
+    fn fits_at_head(&self, head: u32, tail: u32, stored: u32, need: u32) -> Option<u32> {
+        // The stored slot word's lap field is its lap + 1: the lap a claim
+        // would give it. Free iff that is the lap of the head's sequence.
+        let lap_bits = (stored >> Self::POS_BITS) ^ (head >> (Self::POS_BITS + Self::LOG_SLOTS));
+        let free_slot = lap_bits & Self::KNOWN_LAP_MASK == 0;
+        // `head - tail` as one word: its low bits are the words in use
+        // (modulo 2 WORDS), its high bits the records in use, less one
+        // when the position borrowed. So `< SLOTS - 1` is a slot free.
+        let used = head.wrapping_sub(tail);
+        // Ordering: K0 Acquire, after F1 (so after W1: a pin made before
+        // the tail push we saw is counted here); Acquire, not Relaxed: a 0
+        // written by an unpin (Release) must make the late writer's last
+        // stores happen before ours (C3), and F1 orders only the loads
+        // before it. (Loom found the Relaxed load: a torn record.)
         let fits = free_slot
-            && used_slots < SLOTS as u32
-            && used_words + need <= Self::WORDS as u32
+            && (used >> Self::POS_BITS) < SLOTS as u32 - 1
+            && (used & Self::POS_MASK) + need <= Self::WORDS as u32
             && self.pins_live.load(Ordering::Acquire) == 0;
-        fits.then_some(hp.wrapping_add(need) & Self::POS_MASK)
+        fits.then_some(head.wrapping_add(need) & Self::POS_MASK)
     }
 
-    /// Step 2 of the writer protocol for a place found free: the claim CAS
-    /// on slot `hs` (S1), the head moved past it (H2), the W2 fence.
-    /// `None` if another writer claimed the slot first.
+    /// The first try's claim, after F1: the claim CAS on slot `hs` (S1,
+    /// Relaxed: F1 before it is its Acquire and Release), then the head
+    /// moved past it (H2). `None` if another writer claimed the slot first.
     #[inline(always)]
+    fn claim_at(&self, head: u32, stored: u32, end: u32) -> Option<Claim> {
+        let c = Self::claim_over(head, stored, end);
+        // Ordering: S1 Relaxed, ordered by F1 (see `snapshot_relaxed`).
+        self.slots[c.index::<BYTES, SLOTS>() as usize & (SLOTS - 1)]
+            .compare_exchange(stored, c.stored, Ordering::Relaxed, Ordering::Relaxed)
+            .ok()?;
+        self.advance_head(head, end);
+        Some(c)
+    }
+
+    /// The claim of slot `hs` (from `head`) over its previous-lap word
+    /// `stored` (as stored), for an extent ending at `end`: the lap field
+    /// of `stored` is already the new lap (see [`Ring::RAW_BIAS`]).
+    #[inline(always)]
+    const fn claim_over(head: u32, stored: u32, end: u32) -> Claim {
+        let lap_field = stored & (Self::LAP_MASK << Self::POS_BITS);
+        Claim {
+            head,
+            // State RESERVED (0), the new lap, our end; biased as stored.
+            stored: (lap_field | end).wrapping_add(Self::RAW_BIAS),
+        }
+    }
+
+    /// Step 2 of the writer protocol in the loop: the claim CAS on slot
+    /// `hs` (S1), the head moved past it (H2), the W2 fence. `None` if
+    /// another writer claimed the slot first.
+    #[inline]
     fn try_claim(&self, head: u32, slot: u32, end: u32) -> Option<Claim> {
-        let (hs, hp) = Self::unpack(head);
-        let lap = Self::slot_unpack(slot).lap.wrapping_add(1) & Self::LAP_MASK;
-        let claimed = SlotWord {
-            state: RESERVED,
-            lap,
-            end,
-        };
+        let stored = slot.wrapping_add(Self::RAW_BIAS);
+        let c = Self::claim_over(head, stored, end);
         // Ordering: S1 AcqRel; Acquire pairs with C1/C2 of the slot's
-        // previous occupant, Release publishes our extent end to helpers,
-        // pushers and readers.
-        self.slot_cas(hs, slot, Self::slot_pack(claimed), Ordering::AcqRel)
+        // previous occupant, Release publishes the tail we saw (W1) to
+        // readers (R3) and pushers (P1) that see the claim.
+        self.slots[c.index::<BYTES, SLOTS>() as usize & (SLOTS - 1)]
+            .compare_exchange(stored, c.stored, Ordering::AcqRel, Ordering::Relaxed)
             .ok()?;
         self.advance_head(head, end);
         // Ordering: W2 Release fence; pairs with a reader's R2: a reader
         // that sees any word we store after it also sees the tail move
         // that freed these words.
         fence(Ordering::Release);
-        Some(Claim {
-            index: hs,
-            lap,
-            from: hp,
-            end,
-        })
+        Some(c)
     }
-
     /// The writer protocol's loop, for when the first try of
     /// [`Ring::claim`] did not claim: frees old records (a batch, see
     /// [`Ring::push_tail`]), helps the head, retries; at most
     /// [`MAX_ATTEMPTS`] rounds, from a new snapshot.
-    #[inline(never)]
+    #[inline]
     fn claim_slow(&self, need: u32) -> Result<Claim, Dropped> {
+        let mut c = Claim { head: 0, stored: 0 };
+        self.claim_loop(need, &mut c)?;
+        Ok(c)
+    }
+
+    /// [`Ring::claim_slow`]'s loop; the claim goes to `out` (a result
+    /// written in place: a `Result<Claim, _>` returned from an out-of-line
+    /// function is copied with `memcpy` calls on a small core).
+    #[inline(never)]
+    fn claim_loop(&self, need: u32, out: &mut Claim) -> Result<(), Dropped> {
         let (mut head, mut slot, mut tail) = self.snapshot();
         for _ in 0..MAX_ATTEMPTS {
             match self.place(head, tail, slot, need) {
                 Place::At { end } => {
                     if let Some(c) = self.try_claim(head, slot, end) {
-                        return Ok(c);
+                        *out = c;
+                        return Ok(());
                     }
                 }
                 Place::Help { end } => self.advance_head(head, end),
@@ -1044,11 +1178,11 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     fn advance_head(&self, head: u32, end: u32) {
         let (hs, _) = Self::unpack(head);
         let next = Self::pack(hs.wrapping_add(1), end);
-        // Ordering: H2 AcqRel; publishes the claim we saw (or made) to the
-        // next writer's H1, whose slot load then sees it.
+        // Ordering: H2 Release; publishes the claim we saw (or made) to the
+        // next writer's H1 (or its F1), whose slot load then sees it.
         let _ = self
             .head
-            .compare_exchange(head, next, Ordering::AcqRel, Ordering::Relaxed);
+            .compare_exchange(head, next, Ordering::Release, Ordering::Relaxed);
     }
 
     /// Copies the record at `cursor` into `buf` and advances the cursor.
@@ -1289,19 +1423,48 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     }
 }
 
-/// Stores 16 payload bytes into 4 words, spelt out (no loop to keep at
-/// opt-level "s"). Relaxed: published by C1, ordered after W2.
+/// Stores a record's payload and trailer into `run`, its words in order
+/// (`run.len()` = the trailer's 3 words and `payload`'s words): whole
+/// words first (one plain loop: on Cortex-M3 at opt-level "s" it is no
+/// longer than an unrolled one once its set-up is counted), then the
+/// partial last word, then the trailer. Relaxed stores: published by C1,
+/// ordered after W2 / F1.
 #[inline(always)]
-fn store_quad(dst: &[AtomicU32; 4], src: &[u8; 16]) {
-    let word = |k: usize| u32::from_le_bytes([src[k], src[k + 1], src[k + 2], src[k + 3]]);
-    // Ordering: Relaxed; published by C1, ordered after W2.
-    dst[0].store(word(0), Ordering::Relaxed);
+fn store_run(run: &[AtomicU32], payload: &[u8], meta: u32, timestamp: u64) {
+    let Some((body, trailer)) = run.split_last_chunk::<3>() else {
+        return; // never: a record has a trailer
+    };
+    let whole = payload.len() / 4;
+    let (Some(body_whole), Some(src_whole)) = (body.get(..whole), payload.get(..whole * 4)) else {
+        return; // never: `run` has a word for every 4 payload bytes
+    };
+    for (word, w) in body_whole.iter().zip(src_whole.chunks_exact(4)) {
+        // Ordering: Relaxed; published by C1, ordered after W2 / F1.
+        word.store(
+            u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+            Ordering::Relaxed,
+        );
+    }
+    if let (Some(word), Some(rest)) = (body.get(whole), payload.get(whole * 4..)) {
+        // Ordering: Relaxed; as above.
+        word.store(partial_word(rest), Ordering::Relaxed);
+    }
     // Ordering: Relaxed; as above.
-    dst[1].store(word(4), Ordering::Relaxed);
+    trailer[0].store(timestamp as u32, Ordering::Relaxed);
     // Ordering: Relaxed; as above.
-    dst[2].store(word(8), Ordering::Relaxed);
+    trailer[1].store((timestamp >> 32) as u32, Ordering::Relaxed);
     // Ordering: Relaxed; as above.
-    dst[3].store(word(12), Ordering::Relaxed);
+    trailer[2].store(meta, Ordering::Relaxed);
+}
+
+/// Up to 3 bytes as a little-endian word, the rest zero (no `memcpy`).
+#[inline(always)]
+fn partial_word(bytes: &[u8]) -> u32 {
+    let mut w = 0;
+    for (i, &b) in bytes.iter().enumerate().take(3) {
+        w |= (b as u32) << (8 * i);
+    }
+    w
 }
 
 /// A reader's verdict on one slot.

@@ -50,7 +50,7 @@ impl<'a, const BYTES: usize, const SLOTS: usize> Grant<'a, BYTES, SLOTS> {
         len: u16,
         meta: RecordMeta,
     ) -> Self {
-        let end = claim.end();
+        let end = claim.end::<BYTES, SLOTS>();
         let begin = end.wrapping_sub(HEADER_WORDS + (len as u32).div_ceil(4));
         // Ordering: Relaxed; published by C1, ordered after W2.
         ring.word(end.wrapping_sub(1)).store(
