@@ -11,10 +11,15 @@
 //! repeatable instruction count (the same at every run; within one tick
 //! over all the stores).
 //!
-//! Prints `storecost bytes=32 stores=N insns_x100=I` (I = instructions per
-//! store times 100) and a `note` line with the raw ticks; the checker's
-//! `--store-insns 32=MAX` bounds I / 100. The stores must really happen:
-//! the scenario reads the ring afterwards and requires the last record back.
+//! The same is measured for a second ring with room ([`ROOM`], never full:
+//! [`ROOM_STORES`] records fit), where every store takes the first try.
+//!
+//! Prints `storecost bytes=32 stores=N full=F insns_x100=I` (I =
+//! instructions per store times 100; F = 1 for the full ring, 0 for the
+//! one with room) and a `note` line with the raw ticks; the checker's
+//! `--store-insns 32=MAX` bounds I / 100 on both. The stores must really
+//! happen: the scenario reads both rings afterwards and requires the last
+//! record back.
 #![no_std]
 #![no_main]
 
@@ -26,8 +31,10 @@ use logbuf_qemu::{systick, Log, Uart0};
 
 /// Prints the results: a small logger with one UART console.
 static LOG: Log<2048, 32> = Log::new();
-/// The ring measured (8 KiB of record words, 256 slots).
+/// The ring measured full (8 KiB of record words, 256 slots).
 static RING: Ring<8192, 256> = Ring::new();
+/// The ring measured with room (same shape, empty at the start).
+static ROOM: Ring<8192, 256> = Ring::new();
 
 /// The 32-byte record every measured store writes.
 const RECORD: &[u8; 32] = b"temp=-21.5C id=00042 status=ok!\n";
@@ -35,15 +42,33 @@ const RECORD: &[u8; 32] = b"temp=-21.5C id=00042 status=ok!\n";
 const STORES: u32 = 1000;
 /// Stores before the timed ones: the ring is full long before they end.
 const WARM_UP: u32 = 4 * 256;
+/// Stores timed into [`ROOM`]: 150 records of 11 words fit its 2 048 words
+/// and 256 slots, so none frees anything.
+const ROOM_STORES: u32 = 150;
 
-/// `n` stores of `payload` into [`RING`]; kept out of line so the timed
+/// `n` stores of `payload` into `ring`; kept out of line so the timed
 /// code is exactly this loop.
 #[inline(never)]
-fn store_n(n: u32, payload: &[u8]) {
+fn store_n(ring: &Ring<8192, 256>, n: u32, payload: &[u8]) {
     for _ in 0..n {
-        let r = RING.write(RecordMeta::new(Level::Info), black_box(payload));
+        let r = ring.write(RecordMeta::new(Level::Info), black_box(payload));
         black_box(r.is_ok());
     }
+}
+
+/// Instructions per store times 100, from the ticks of `n` stores and of
+/// `n` rounds of the empty loop, scaled by the calibration loop.
+fn per_store_x100(store: u32, empty: u32, calib_ticks: u32, calib: u32, n: u32) -> u64 {
+    let net = store.saturating_sub(empty) as u64;
+    net * 2 * calib as u64 * 100 / (calib_ticks as u64 * n as u64)
+}
+
+/// Whether the newest record of `ring` is [`RECORD`].
+fn last_record_back(ring: &Ring<8192, 256>) -> bool {
+    let cursor = ring.newest();
+    let mut cursor = ring.seek(cursor.seq().saturating_sub(1));
+    let mut buf = [0u8; 32];
+    matches!(ring.read(&mut cursor, &mut buf), Read::Record(h) if h.len == 32) && &buf == RECORD
 }
 
 /// The same loop without the store: its cost is subtracted.
@@ -63,34 +88,49 @@ fn main() -> ! {
 
     const CALIB: u32 = 10_000;
     let calib_ticks = systick::ticks(|| systick::count_down(CALIB));
-    store_n(WARM_UP, RECORD);
-    let store = systick::ticks(|| store_n(STORES, RECORD));
+    store_n(&RING, WARM_UP, RECORD);
+    let store = systick::ticks(|| store_n(&RING, STORES, RECORD));
     let empty = systick::ticks(|| empty_n(STORES, RECORD));
-    // Instructions = ticks * (2 CALIB / calib_ticks); per store, times 100.
-    let net = store.saturating_sub(empty) as u64;
-    let x100 = net * 2 * CALIB as u64 * 100 / (calib_ticks as u64 * STORES as u64);
+    let full_x100 = per_store_x100(store, empty, calib_ticks, CALIB, STORES);
+    let room_store = systick::ticks(|| store_n(&ROOM, ROOM_STORES, RECORD));
+    let room_empty = systick::ticks(|| empty_n(ROOM_STORES, RECORD));
+    let room_x100 = per_store_x100(room_store, room_empty, calib_ticks, CALIB, ROOM_STORES);
 
-    let mut cursor = RING.newest();
-    cursor = RING.seek(cursor.seq().saturating_sub(1));
-    let mut buf = [0u8; 32];
-    let back = matches!(RING.read(&mut cursor, &mut buf), Read::Record(h) if h.len == 32)
-        && &buf == RECORD;
-    let lost = RING.dropped().total();
+    let back = last_record_back(&RING) && last_record_back(&ROOM);
+    let lost = RING.dropped().total() + ROOM.dropped().total();
+    let room_freed = ROOM.oldest().seq();
     LOG.log(
         Level::Info,
         format_args!(
-            "note calib_insns={} calib_ticks={} store_ticks={} empty_ticks={} last_record_back={} lost={}",
+            "note calib_insns={} calib_ticks={} store_ticks={} empty_ticks={} room_store_ticks={} room_empty_ticks={}",
             2 * CALIB,
             calib_ticks,
             store,
             empty,
-            back as u32,
-            lost
+            room_store,
+            room_empty
         ),
     );
     LOG.log(
         Level::Info,
-        format_args!("storecost bytes=32 stores={} insns_x100={}", STORES, x100),
+        format_args!(
+            "note last_record_back={} lost={} room_freed={}",
+            back as u32, lost, room_freed
+        ),
+    );
+    LOG.log(
+        Level::Info,
+        format_args!(
+            "storecost bytes=32 stores={} full=1 insns_x100={}",
+            STORES, full_x100
+        ),
+    );
+    LOG.log(
+        Level::Info,
+        format_args!(
+            "storecost bytes=32 stores={} full=0 insns_x100={}",
+            ROOM_STORES, room_x100
+        ),
     );
     LOG.log(Level::Info, format_args!("summary none=0"));
     logbuf_qemu::wait_drained(&LOG, 1_000_000);
