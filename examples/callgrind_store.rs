@@ -7,6 +7,8 @@
 //! ```text
 //! callgrind_store store  <impl> [N]   N stores of the 32-byte record
 //! callgrind_store fmt    <impl> [N]   N formatted `temp={} id={}` calls
+//! callgrind_store room   [N]          N <= 5000 `Ring::write`s of the record into
+//!                                     a ring with room (none frees a record)
 //! callgrind_store drain  <kind> [N]   N drains of 64 records (lines, bare, frames,
 //!                                     escaped, raw_lines, raw_bare, raw_frames)
 //! callgrind_store header              measured bytes of ring memory per record
@@ -79,6 +81,36 @@ fn cg_store_copy(f: &mut CopyFloor) {
     let bytes: &[u8] = black_box(RECORD);
     let at = f.next.fetch_add(32, std::sync::atomic::Ordering::Relaxed) & (4096 - 32);
     f.buf[at..at + 32].copy_from_slice(&bytes[..32]);
+}
+
+/// A ring with room for every store of a `room` run: 64 Ki words hold
+/// 5 957 records of 32 bytes (11 words each), 8 192 slots.
+type RoomRing = Ring<{ 1 << 18 }, 8192>;
+
+/// Most stores of a `room` run (none may free a record).
+const ROOM_MAX: u32 = 5_000;
+
+/// `Ring::write` into a ring with room: every store takes the first try.
+#[inline(never)]
+fn cg_store_room(ring: &RoomRing) {
+    let _ = black_box(ring.write(RecordMeta::new(Level::Info), black_box(RECORD)));
+}
+
+/// `n` stores into a new ring with room; checks that none freed a record.
+fn room(n: u32) {
+    if n > ROOM_MAX {
+        usage();
+    }
+    let ring: Box<RoomRing> = Box::new(Ring::new());
+    for _ in 0..n {
+        cg_store_room(&ring);
+    }
+    assert_eq!(
+        ring.oldest().seq(),
+        0,
+        "a store into the room ring freed a record"
+    );
+    println!("room: {n} stores, oldest record still 0");
 }
 
 #[inline(never)]
@@ -230,7 +262,9 @@ fn best() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: callgrind_store (store|fmt) IMPL [N] | drain KIND [N] | header | best");
+    eprintln!(
+        "usage: callgrind_store (store|fmt) IMPL [N] | room [N <= {ROOM_MAX}] | drain KIND [N] | header | best"
+    );
     exit(2)
 }
 
@@ -240,6 +274,13 @@ fn main() {
     match op {
         "header" => return header(),
         "best" => return best(),
+        "room" => {
+            let n = match args.get(1) {
+                Some(s) => s.parse().unwrap_or_else(|_| usage()),
+                None => ROOM_MAX,
+            };
+            return room(n);
+        }
         _ => {}
     }
     let name = args.get(1).cloned().unwrap_or_else(|| usage());
