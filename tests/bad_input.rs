@@ -707,3 +707,72 @@ fn adding_a_console_while_the_consoles_are_owned_is_an_error() {
         Ok(0)
     );
 }
+
+/// A frame console whose sink fails on the record that carries a pending
+/// drop count: a frame console renders no text notice, so the failure is
+/// in the record, which is dropped and counted (`sink_failed`), never
+/// sent again whole after the bytes the sink took (the fuzzer's
+/// `logger_ops` found the frame sent twice: the failure was judged "in
+/// the notice" by the length a text notice would have had).
+#[test]
+fn frame_sink_failing_with_a_notice_pending_drops_the_record_once() {
+    use logbuf::ring::{Flags, RecordMeta};
+    use logbuf::sinks::RecordFormat;
+    let log: &'static Logger<Board<59>, 512, 8, 1> = leak(Config::DEFAULT);
+    set_caller(Caller::thread(0, 1));
+    let frames = Capture::new();
+    frames.set_format(RecordFormat::Frames);
+    log.add_console(frames.leak_sink(), LevelFilter::Trace)
+        .unwrap();
+    frames.set_block_always(true);
+    let frame = |i: u8| [0xb5, i, 0x80, 0x80, 0x80, i, i, i, i, i, i, i];
+    let meta = RecordMeta::new(Level::Info).flags(Flags::BINARY);
+    // More than the ring holds: the console's oldest ones are overwritten,
+    // so its next record carries a drop count.
+    for i in 0..40u8 {
+        log.log_bytes(meta, &frame(i));
+    }
+    frames.set_block_always(false);
+    // Four bytes per write; the write after the first four bytes of the
+    // first frame past the read-ahead (the one with the drop count) fails.
+    frames.set_chunk(4);
+    let (arm, ctl) = (Arc::new(AtomicU32::new(0)), frames.clone());
+    let armed = arm.clone();
+    frames.set_hook(move |bytes| {
+        if armed.load(Ordering::Relaxed) == 1 {
+            armed.store(2, Ordering::Relaxed);
+            ctl.fail_next(1);
+        } else if armed.load(Ordering::Relaxed) == 0 && bytes[0] == 0xb5 && bytes[1] >= 8 {
+            armed.store(1, Ordering::Relaxed);
+        }
+    });
+    assert_eq!(log.printer(), PrinterStatus::Idle);
+    assert_eq!(arm.load(Ordering::Relaxed), 2, "the failure was injected");
+    let st = log.console_stats(log.console_at(0).unwrap()).unwrap();
+    assert_eq!(st.sink_failed, 1, "{st:?}");
+    assert!(st.overwritten > 0, "{st:?}");
+    assert_eq!(st.consumed(), 40, "{st:?}");
+    // Every frame went out whole and once, except the failed one: its first
+    // four bytes and nothing after them.
+    let out = frames.bytes();
+    let (mut at, mut whole, mut cut) = (0, Vec::new(), Vec::new());
+    while at < out.len() {
+        let id = out[at + 1];
+        if out[at..].starts_with(&frame(id)) {
+            whole.push(id);
+            at += 12;
+        } else {
+            assert_eq!(&out[at..at + 4], &frame(id)[..4], "{out:?}");
+            cut.push(id);
+            at += 4;
+        }
+    }
+    assert_eq!(cut.len(), 1, "{out:?}");
+    assert!(
+        !whole.contains(&cut[0]),
+        "the failed frame was sent again: {out:?}"
+    );
+    assert!(whole.windows(2).all(|w| w[0] < w[1]), "{whole:?}");
+    assert_eq!(whole.len() as u64, st.printed);
+    assert_eq!(whole.last(), Some(&39));
+}

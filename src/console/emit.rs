@@ -425,7 +425,7 @@ fn emit(console: &Console, sink: &mut dyn Sink, st: &mut ConsoleState, cx: &Step
     let (sent, stopped, progress) = (w.sent, w.stopped, w.progress);
     match (w.done, stopped) {
         (true, _) => settle_done(console, st, sent + sent_notice),
-        (false, Some(SinkError::Failed)) => settle_failed(console, st, cx, sent),
+        (false, Some(SinkError::Failed)) => settle_failed(console, st, cx, format, sent),
         (false, _) => {
             st.offset = progress;
             Step::Stuck { deferred: false }
@@ -513,15 +513,24 @@ fn settle_done(console: &Console, st: &mut ConsoleState, sent: u32) -> Step {
 /// The sink failed for good on this unit. Within the notice: nothing is
 /// lost, the unit is tried again later from its start. Within the record:
 /// the record is dropped (counted, announced with the next one) and the
-/// notice before it, which went out whole, counts as announced.
-fn settle_failed(console: &Console, st: &mut ConsoleState, cx: &StepCtx, sent: u32) -> Step {
+/// notice before it, which went out whole, counts as announced. A frame
+/// console renders no notice (`render_unit`): all of its unit is the
+/// record, however long a text notice would have been.
+fn settle_failed(
+    console: &Console,
+    st: &mut ConsoleState,
+    cx: &StepCtx,
+    format: RecordFormat,
+    sent: u32,
+) -> Step {
     let done = (st.offset + sent) as usize;
     let (notice, ts) = match st.unit {
         Unit::Line { notice, ts } => (notice, ts),
         Unit::Notice { count, ts } => (count, ts),
         Unit::None => (0, 0),
     };
-    let in_notice = notice > 0 && done < notice_len(&cx.line, ts, notice);
+    let in_notice =
+        format == RecordFormat::Lines && notice > 0 && done < notice_len(&cx.line, ts, notice);
     st.offset = 0;
     if in_notice || !matches!(st.unit, Unit::Line { .. }) {
         return Step::Stuck { deferred: false };
