@@ -112,6 +112,64 @@ fn ring_millions_of_records_on_still_finds_its_oldest() {
     assert_eq!(drain(&b).len(), 6);
 }
 
+/// The end of the sequence range (2^26 records for this ring): a cursor
+/// reads on across it, counting past 2^26, while `oldest` and `newest`
+/// start again from 0. `seek` takes a cursor's number there too (it used
+/// to compare it with `oldest`'s and walked to the wrong record; the fuzz
+/// harness found the mismatch).
+#[test]
+fn cursors_count_on_across_the_end_of_the_sequence_range() {
+    let a = with_records(5);
+    // The same ring 2^23 - 1 laps of its 8 slots later: its records are
+    // 2^26 - 8 ..= 2^26 - 4. Lap tags (bits 7..30 of a slot word as the
+    // ring means it; stored plus 1 << 7) one lap back modulo 2^23; head
+    // and tail sequence numbers (bits 7..) 8 back.
+    let mut img = image_of(&a);
+    let lap_field = ((1u32 << 23) - 1) << 7;
+    for w in &mut img[SLOT0..SLOT0 + 8] {
+        let meant = w.wrapping_sub(1 << 7);
+        let lap = (meant & lap_field) >> 7;
+        let back = (meant & !lap_field) | ((lap.wrapping_sub(1) << 7) & lap_field);
+        *w = back.wrapping_add(1 << 7);
+    }
+    for w in &mut img[2..4] {
+        *w = w.wrapping_sub(8 << 7);
+    }
+    let b = R::new();
+    b.load_image(&img);
+    assert_eq!(b.recover().kept, 5);
+    let start = (1u64 << 26) - 8;
+    assert_eq!(b.oldest().seq(), start);
+    let mut c = b.oldest();
+    let mut buf = [0u8; 8];
+    let mut next = start;
+    for i in 0..40u8 {
+        b.write(RecordMeta::new(Level::Info), &[i; 5]).unwrap();
+        loop {
+            match b.read(&mut c, &mut buf) {
+                Read::Record(h) => {
+                    assert_eq!(h.seq, next, "one record after another");
+                    next += 1;
+                }
+                Read::Dropped(n) => panic!("the reader keeps up: {n} dropped"),
+                Read::Empty => break,
+            }
+        }
+    }
+    assert_eq!(c.seq(), start + 45, "the cursor counts past 2^26");
+    assert!(b.oldest().seq() < 64, "oldest starts again from 0");
+    // The newest record, found from a cursor's number past the range.
+    let mut last = b.seek(c.seq() - 1);
+    assert_eq!(last.seq(), c.seq() - 1);
+    match b.read(&mut last, &mut buf) {
+        Read::Record(h) => {
+            assert_eq!(h.seq, c.seq() - 1);
+            assert_eq!(&buf[..5], &[39; 5]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 mod common;
 
 use common::{set_caller, Board};

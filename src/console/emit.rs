@@ -222,7 +222,12 @@ fn collect<const W: usize, const S: usize>(
         progressed: false,
         drained: false,
     };
-    let (tail, head) = (ring.oldest().seq(), ring.newest().seq());
+    // In the cursor's numbers, which count on past the ring's sequence
+    // range where `oldest` and `newest` start again (after 2^25 records
+    // for the default shape).
+    let at = st.cursor.seq();
+    let tail = Ring::<W, S>::near(ring.oldest().seq(), at);
+    let head = Ring::<W, S>::near(ring.newest().seq(), at);
     let idle = st.batch.is_empty() && st.unit == Unit::None;
     measure_turnover(st, tail, idle);
     st.batch.compact();

@@ -1370,6 +1370,26 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         }
     }
 
+    /// The number that is `seq` modulo the ring's sequence range (`2^(LAP_BITS
+    /// + log2 SLOTS)`, the module's Limits) and nearest to `reference`.
+    ///
+    /// [`Ring::oldest`], [`Ring::newest`], [`Ring::write`] and
+    /// [`Grant::seq`] give numbers within that range, while a [`Cursor`]
+    /// that reads on counts past it (its 64 bits never wrap): compare them
+    /// through this, with the cursor's number as `reference`. Exact while
+    /// they are less than half the range apart and the answer is not below 0.
+    pub(crate) fn near(seq: u64, reference: u64) -> u64 {
+        let range = 1u64 << Self::FULL_BITS;
+        let ahead = seq.wrapping_sub(reference) & (range - 1);
+        if ahead < range / 2 {
+            reference.wrapping_add(ahead)
+        } else {
+            // Before 0 (a cursor that started in the range's first
+            // numbers): 0, as near as a `u64` gets.
+            reference.saturating_sub(range - ahead)
+        }
+    }
+
     /// A cursor at the oldest record still held.
     pub fn oldest(&self) -> Cursor {
         match self.tail_snapshot() {
@@ -1407,9 +1427,11 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// A cursor at sequence number `seq`, found by walking from the oldest
     /// record (bounded by the records held). If `seq` is older than the
     /// oldest record, the cursor lands on the oldest; if it is newer than
-    /// the newest, on the newest.
+    /// the newest, on the newest. `seq` may be a cursor's number past the
+    /// ring's sequence range (see [`Ring::near`]).
     pub fn seek(&self, seq: u64) -> Cursor {
         let mut c = self.oldest();
+        c.seq = Self::near(c.seq, seq);
         for _ in 0..SLOTS {
             if c.seq >= seq {
                 break;
