@@ -126,6 +126,11 @@ struct Model {
     /// `Cursor::new()` is a valid cursor: the ring is a fresh ring's
     /// lineage (not rebuilt from a corrupted image).
     clean: bool,
+    /// The ring's sequence range, `2^(LAP_BITS + log2 SLOTS)`: the numbers
+    /// of `oldest`, `newest`, `write` and `Grant::seq` are modulo it, a
+    /// cursor's count on past it (a recovered image may start just below
+    /// it). [`Model::abs`] maps both to the model's numbers.
+    range: u64,
 }
 
 impl Model {
@@ -144,6 +149,20 @@ impl Model {
             policy,
             lost: DropCounts::default(),
             clean: true,
+            range: {
+                let pos_bits = words.trailing_zeros() + 1;
+                1 << (30 - pos_bits + slots.trailing_zeros())
+            },
+        }
+    }
+    /// A sequence number the ring gave (modulo `range`, or a cursor's) as
+    /// the model's: the one nearest the model's tail.
+    fn abs(&self, seq: u64) -> u64 {
+        let ahead = seq.wrapping_sub(self.tail) & (self.range - 1);
+        if ahead < self.range / 2 {
+            self.tail + ahead
+        } else {
+            self.tail - (self.range - ahead)
         }
     }
     fn head(&self) -> u64 {
@@ -564,7 +583,8 @@ fn rebuild<const W: usize, const S: usize>(
     let mut model = Model::new(policy, W / 4, S);
     assert_eq!(ring.dropped(), DropCounts::default());
     let oldest = ring.oldest().seq();
-    let used = ring.newest().seq() - oldest;
+    // Modulo the sequence range: the records may run across its end.
+    let used = ring.newest().seq().wrapping_sub(oldest) & (model.range - 1);
     assert!(used as usize <= S, "recovered ring holds {used} records");
     model.tail = oldest;
     if first.fresh {
@@ -689,7 +709,7 @@ fn run_boot<const W: usize, const S: usize>(
                 let (meta, id) = new_meta(inp, cx);
                 let payload: Vec<u8> = (0..len).map(|i| pattern(id, i)).collect();
                 let expect = reserve_model::<W, S>(model, len, meta, id);
-                let got = ring.write(meta, &payload);
+                let got = ring.write(meta, &payload).map(|s| model.abs(s));
                 assert_eq!(got, expect, "write of {len} bytes");
                 if let Ok(seq) = got {
                     let done = model.commit(seq, len.min(max));
@@ -702,9 +722,9 @@ fn run_boot<const W: usize, const S: usize>(
                 let expect = reserve_model::<W, S>(model, len, meta, id);
                 match ring.reserve(len, meta) {
                     Ok(mut g) => {
-                        assert_eq!(Ok(g.seq()), expect, "reserve of {len} bytes");
+                        let seq = model.abs(g.seq());
+                        assert_eq!(Ok(seq), expect, "reserve of {len} bytes");
                         assert_eq!(g.capacity(), len.min(max));
-                        let seq = g.seq();
                         fill(&mut g, model, seq, inp);
                         grants.push((g, seq));
                     }
@@ -719,7 +739,8 @@ fn run_boot<const W: usize, const S: usize>(
                 let written = g.written();
                 let expect = model.commit(seq, written);
                 if inp.flag() {
-                    assert_eq!(g.commit(), expect, "commit of seq {seq}");
+                    let got = g.commit().map(|s| model.abs(s));
+                    assert_eq!(got, expect, "commit of seq {seq}");
                 } else {
                     drop(g); // dropping commits too
                 }
@@ -758,16 +779,17 @@ fn run_boot<const W: usize, const S: usize>(
             }
             _ => {
                 let c = inp.below(3);
-                let (n, after) = model.skip_dropped(cursors[c].seq());
+                let (n, after) = model.skip_dropped(model.abs(cursors[c].seq()));
                 assert_eq!(ring.skip_dropped(&mut cursors[c]), n, "skip_dropped count");
-                assert_eq!(cursors[c].seq(), after, "skip_dropped cursor");
+                assert_eq!(model.abs(cursors[c].seq()), after, "skip_dropped cursor");
             }
         }
     }
     // End of the program: every writer finishes, everything reads back.
     for (g, seq) in grants.drain(..) {
         let expect = model.commit(seq, g.written());
-        assert_eq!(g.commit(), expect, "final commit of seq {seq}");
+        let got = g.commit().map(|s| model.abs(s));
+        assert_eq!(got, expect, "final commit of seq {seq}");
     }
     check_all(ring, model);
     None
@@ -857,7 +879,7 @@ fn checked_read<const W: usize, const S: usize>(
     cursor: &mut Cursor,
     buf_len: usize,
 ) -> Read {
-    let before = cursor.seq();
+    let before = model.abs(cursor.seq());
     let (want, after) = model.read(before);
     assert_eq!(
         ring.has_unread(cursor),
@@ -868,7 +890,7 @@ fn checked_read<const W: usize, const S: usize>(
     let r = ring.read(cursor, &mut buf);
     match (r, want) {
         (Read::Record(h), Want::Record(s)) => {
-            assert_eq!(h.seq, s, "record seq = cursor seq");
+            assert_eq!(model.abs(h.seq), s, "record seq = cursor seq");
             let m = &model.recs[model.index(s).expect("model: record held")];
             assert_eq!(m.state, St::Committed);
             assert_eq!(
@@ -890,7 +912,11 @@ fn checked_read<const W: usize, const S: usize>(
         (Read::Empty, Want::Empty) => {}
         (got, want) => panic!("read at {before}: ring {got:?}, model {want:?}"),
     }
-    assert_eq!(cursor.seq(), after, "cursor after reading at {before}");
+    assert_eq!(
+        model.abs(cursor.seq()),
+        after,
+        "cursor after reading at {before}"
+    );
     r
 }
 
@@ -902,21 +928,21 @@ fn place_cursor<const W: usize, const S: usize>(
     cursors: &[Cursor; 3],
 ) -> Cursor {
     let oldest = ring.oldest();
-    assert_eq!(oldest.seq(), model.tail, "oldest");
+    assert_eq!(model.abs(oldest.seq()), model.tail, "oldest");
     match inp.byte() % 5 {
         0 if model.clean => Cursor::new(),
         0 | 1 => oldest,
         2 => {
             let c = ring.newest();
-            assert_eq!(c.seq(), model.head(), "newest");
+            assert_eq!(model.abs(c.seq()), model.head(), "newest");
             c
         }
         3 => {
             // Before the oldest, inside, past the newest.
             let k = inp.byte() as i64 - 64;
-            let target = (oldest.seq() as i64 + k).max(0) as u64;
+            let target = (model.tail as i64 + k).max(0) as u64;
             let c = ring.seek(target);
-            assert_eq!(c.seq(), model.seek(target), "seek({target})");
+            assert_eq!(model.abs(c.seq()), model.seek(target), "seek({target})");
             c
         }
         _ => cursors[inp.below(3)],
@@ -926,8 +952,8 @@ fn place_cursor<const W: usize, const S: usize>(
 /// Everything the ring says agrees with the model: ends, counters, and
 /// every read from the oldest record on.
 fn check_all<const W: usize, const S: usize>(ring: &Ring<W, S>, model: &Model) {
-    assert_eq!(ring.oldest().seq(), model.tail, "oldest");
-    assert_eq!(ring.newest().seq(), model.head(), "newest");
+    assert_eq!(model.abs(ring.oldest().seq()), model.tail, "oldest");
+    assert_eq!(model.abs(ring.newest().seq()), model.head(), "newest");
     assert_eq!(ring.dropped(), model.lost, "lost counts");
     let mut c = ring.oldest();
     for _ in 0..=2 * S {
