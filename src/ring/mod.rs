@@ -197,6 +197,11 @@
 //! Violations fail at compile time. Sequence numbers are exact modulo
 //! `2^(LAP_BITS + log2 SLOTS)` (2^25 records for 8 KiB and 128 slots): a
 //! reader further behind than half of that gets its missed count modulo it.
+//! [`Ring::oldest`], [`Ring::newest`], [`Ring::write`] and [`Grant::seq`]
+//! give numbers within that range (they start again from 0 at its end); a
+//! [`Cursor`] reads on across the end and counts past it, and
+//! [`Ring::seek`] takes its numbers. Compare numbers of both kinds modulo
+//! the range.
 //! A writer preempted while `2^SEQ_BITS` records and a multiple of
 //! `2^POS_BITS` words pass, or `2^LAP_BITS` laps of its slot, could see a
 //! stale CAS succeed (the ABA window every tagged-CAS ring has; Linux's has
@@ -787,9 +792,8 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     ///
     /// Returns its sequence number (exact modulo `2^(LAP_BITS + log2
     /// SLOTS)`, see the module's Limits). The store path: one claim, the
-    /// words, one commit; no grant. Its first try is straight-line
-    /// ([`Ring::claim`]'s, with the words stored in place); anything else
-    /// is out of line ([`Ring::write_slow`]).
+    /// words, one commit; no grant. Its first try is straight-line (see
+    /// the module's *Writers*); anything else is out of line.
     #[inline]
     pub fn write(&self, meta: RecordMeta, payload: &[u8]) -> Result<u64, Dropped> {
         // The meta word and the timestamp, not `meta`, go on: a struct
@@ -1428,7 +1432,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// record (bounded by the records held). If `seq` is older than the
     /// oldest record, the cursor lands on the oldest; if it is newer than
     /// the newest, on the newest. `seq` may be a cursor's number past the
-    /// ring's sequence range (see [`Ring::near`]).
+    /// ring's sequence range (see the module's Limits).
     pub fn seek(&self, seq: u64) -> Cursor {
         let mut c = self.oldest();
         c.seq = Self::near(c.seq, seq);
