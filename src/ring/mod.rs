@@ -728,12 +728,18 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         }
     }
 
+    /// Slot word `index` (modulo `SLOTS`) as stored (see [`Ring::RAW_BIAS`]).
+    #[inline(always)]
+    fn slot_cell(&self, index: u32) -> &AtomicU32 {
+        &self.slots[index as usize & (SLOTS - 1)]
+    }
+
     /// Loads slot `index` (stored as its difference from `SLOT_INITIAL`, so
     /// a new ring is all zeros and a `static` one lands in `.bss`).
     #[inline]
     fn slot_load(&self, index: u32, order: Ordering) -> u32 {
         // Ordering: as the caller asks (each call site names its pair).
-        self.slots[index as usize & (SLOTS - 1)]
+        self.slot_cell(index)
             .load(order)
             .wrapping_add(Self::SLOT_INITIAL)
     }
@@ -741,7 +747,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// CAS on slot `index` in plain slot words; returns the word now held.
     #[inline]
     fn slot_cas(&self, index: u32, old: u32, new: u32, order: Ordering) -> Result<u32, u32> {
-        let cell = &self.slots[index as usize & (SLOTS - 1)];
+        let cell = self.slot_cell(index);
         let (o, n) = (
             old.wrapping_sub(Self::SLOT_INITIAL),
             new.wrapping_sub(Self::SLOT_INITIAL),
@@ -801,11 +807,8 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         let word = record::pack_meta(payload.len() as u16, meta.level, meta.flags, meta.context);
         if payload.len() <= Self::MAX_PAYLOAD {
             let need = HEADER_WORDS + payload_words(payload.len() as u32);
-            let (head, slot, tail) = self.snapshot_relaxed();
-            if let Some(end) = self.fits_at_head(head, tail, slot, need) {
-                if let Some(c) = self.claim_at(head, slot, end) {
-                    return self.fill(c, need, word, meta.timestamp, payload);
-                }
+            if let Some(c) = self.first_try(need) {
+                return self.fill(c, need, word, meta.timestamp, payload);
             }
         }
         self.write_slow(word, meta.timestamp, payload)
@@ -876,6 +879,9 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
             self.word(next)
                 .store(partial_word(chunks.remainder()), Ordering::Relaxed);
         }
+        // The extent's end again, from `at` and the length: one argument
+        // more costs the inlined first try a register (an instruction per
+        // store on x86-64, measured).
         self.store_trailer(
             at.wrapping_add(HEADER_WORDS + payload_words(payload.len() as u32)),
             meta,
@@ -915,7 +921,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         // whoever sees COMMITTED in the slot sees every word above. Races the
         // overtake O1 on this one word. Relaxed on failure: `lose` reads
         // the slot again with its own CAS.
-        match self.slots[c.index::<BYTES, SLOTS>() as usize & (SLOTS - 1)].compare_exchange(
+        match self.slot_cell(c.index::<BYTES, SLOTS>()).compare_exchange(
             c.stored,
             committed,
             Ordering::Release,
@@ -970,13 +976,22 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     /// [`Ring::claim_slow`].
     #[inline(always)]
     fn claim(&self, need: u32) -> Result<Claim, Dropped> {
-        let (head, slot, tail) = self.snapshot_relaxed();
-        if let Some(end) = self.fits_at_head(head, tail, slot, need) {
-            if let Some(c) = self.claim_at(head, slot, end) {
-                return Ok(c);
-            }
+        match self.first_try(need) {
+            Some(c) => Ok(c),
+            None => self.claim_slow(need),
         }
-        self.claim_slow(need)
+    }
+
+    /// The straight-line first try: snapshot and F1, the one test, the
+    /// claim. `None`: the caller goes to [`Ring::claim_slow`]. Always
+    /// inlined (`write` keeps the claim in registers this way).
+    #[inline(always)]
+    fn first_try(&self, need: u32) -> Option<Claim> {
+        let (head, slot, tail) = self.snapshot_relaxed();
+        match self.fits_at_head(head, tail, slot, need) {
+            Some(end) => self.claim_at(head, slot, end),
+            None => None,
+        }
     }
 
     /// The first try's view: head, the slot at the head and tail, loaded
@@ -988,7 +1003,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         // W1) by the fence F1 below.
         let head = self.head.load(Ordering::Relaxed);
         // Ordering: Relaxed; as above. As stored (see `RAW_BIAS`).
-        let slot = self.slots[Self::unpack(head).0 as usize & (SLOTS - 1)].load(Ordering::Relaxed);
+        let slot = self.slot_cell(Self::unpack(head).0).load(Ordering::Relaxed);
         // Ordering: Relaxed; as above.
         let tail = self.tail.load(Ordering::Relaxed);
         // Ordering: F1 AcqRel fence. Acquire: pairs with H2, with C1/C2 of
@@ -1034,7 +1049,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     fn claim_at(&self, head: u32, stored: u32, end: u32) -> Option<Claim> {
         let c = Self::claim_over(head, stored, end);
         // Ordering: S1 Relaxed, ordered by F1 (see `snapshot_relaxed`).
-        self.slots[c.index::<BYTES, SLOTS>() as usize & (SLOTS - 1)]
+        self.slot_cell(c.index::<BYTES, SLOTS>())
             .compare_exchange(stored, c.stored, Ordering::Relaxed, Ordering::Relaxed)
             .ok()?;
         self.advance_head(head, end);
@@ -1064,7 +1079,7 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         // Ordering: S1 AcqRel; Acquire pairs with C1/C2 of the slot's
         // previous occupant, Release publishes the tail we saw (W1) to
         // readers (R3) and pushers (P1) that see the claim.
-        self.slots[c.index::<BYTES, SLOTS>() as usize & (SLOTS - 1)]
+        self.slot_cell(c.index::<BYTES, SLOTS>())
             .compare_exchange(stored, c.stored, Ordering::AcqRel, Ordering::Relaxed)
             .ok()?;
         self.advance_head(head, end);
