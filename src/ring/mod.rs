@@ -69,8 +69,8 @@
 //!
 //! # Writers (any context, never wait: I1)
 //!
-//! The first try is straight-line (`claim`, and `write` spelt out the
-//! same way): one snapshot of relaxed loads and one fence F1 (an `AcqRel`
+//! The first try is straight-line (`first_try`, for `write` and `claim`;
+//! inlined in both): one snapshot of relaxed loads and one fence F1 (an `AcqRel`
 //! fence: the Acquire of the three loads and the Release W2 of the claim
 //! and the words, one `dmb` on Arm instead of six), one test that the slot
 //! at the head is free, a slot and the words are free before the tail and
