@@ -1,7 +1,8 @@
 //! A panic on hart 0 while hart 1 is mid-print (issue 13 scenario c).
 //!
 //! Hart 1's thread logs [`BEFORE`] records, printing them itself. Then,
-//! 8 bytes into the line of record `thr1 seq=BEFORE`, the sink tells hart 0
+//! 8 bytes into the line of its next record that it prints itself (normally
+//! `thr1 seq=BEFORE`; see [`arm_and_log`]), the sink tells hart 0
 //! and keeps hart 1 inside the write: hart 1 owns the console mid-record.
 //! Hart 0 logs [`BURST`] records (they cannot print: each log call waits
 //! for a handover that does not come, and gives up), the summary, and
@@ -95,14 +96,37 @@ extern "C" fn hart_main(hart: usize) -> ! {
     for _ in 0..BEFORE {
         log(Info, format_args!("thr1 seq={}", THR[1].next()));
     }
-    ARMED.store(true, Ordering::Relaxed);
-    log(Info, format_args!("thr1 seq={}", THR[1].next()));
+    arm_and_log();
     // Reached only when hart 1 was not stopped (broken-no-stop).
     for _ in 0..10 {
         log(Info, format_args!("thr1 seq={}", THR[1].next()));
     }
     loop {
         boot::wfi();
+    }
+}
+
+/// Logs records on hart 1's thread until one of them springs the trap.
+///
+/// The trap needs a write by this thread, but the record may be printed by
+/// hart 0's printer instead: with parallel harts, virtual time is host time,
+/// so a vCPU descheduled by the host can exhaust the thread's time budget
+/// (then the printer prints the rest), or the printer can take over from a
+/// preempted owner. Either way the armed record is printed whole and the
+/// trap stays armed; the next record tries again, once the printer is done.
+/// Returns only when the trapped write returned (`broken-no-stop`).
+fn arm_and_log() {
+    ARMED.store(true, Ordering::Relaxed);
+    loop {
+        log(Info, format_args!("thr1 seq={}", THR[1].next()));
+        // Ordering: Acquire; pairs with the sink's Release store (set on
+        // this hart, so the load sees it once the trapped write returned).
+        if SPRUNG.load(Ordering::Acquire) {
+            return;
+        }
+        // The printer on hart 0 owns the console: let it finish, so this
+        // thread's next record finds the console free.
+        logbuf_riscv::wait_drained(1_000_000);
     }
 }
 
