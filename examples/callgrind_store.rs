@@ -19,7 +19,8 @@
 //! criterion figures that a busy machine disturbs less (the minimum over
 //! rounds drops the rounds in which the process was preempted).
 //! `<impl>`: logbuf, cs_deque, cs_rtt, std_mutex, floor, floor_memcpy,
-//! floor_copy (issue 10's floor: `fetch_add` + a 32-byte copy kept alive), empty.
+//! floor_copy (issue 10's floor: `fetch_add` + a 32-byte copy kept alive),
+//! floor_cells (the fast path of an exact-accounting cell ring), empty.
 
 use std::fmt;
 use std::hint::black_box;
@@ -149,6 +150,14 @@ impl Run {
                 cg_store(s);
             }
         }
+        // Every measured call took the path measured (for `floor_cells`:
+        // its fast path; every other implementation stores all).
+        assert_eq!(
+            s.dropped(),
+            0,
+            "{}: records left the measured path",
+            self.name
+        );
         self.done = true;
     }
 }

@@ -305,6 +305,32 @@ impl Store for Floor {
     }
 }
 
+// (c'') The fast path of an exact-accounting cell ring (shared with the
+// Cortex-M3 `storecost` scenario).
+include!("../../firmware/shared/cell_floor.rs");
+
+/// [`CellFloor`] with `CAP` bytes of cells.
+pub type CapCellFloor = CellFloor<{ CAP / 64 }, WORDS>;
+
+impl Store for CapCellFloor {
+    fn store(&self, bytes: &[u8]) {
+        self.store(Level::Info as u32, bytes);
+    }
+    fn store_fmt(&self, args: fmt::Arguments<'_>) {
+        let mut buf = [0u8; 48];
+        let mut len = 0;
+        format_into(args, |b| {
+            let n = b.len().min(buf.len() - len);
+            buf[len..len + n].copy_from_slice(&b[..n]);
+            len += n;
+        });
+        self.store(Level::Info as u32, &buf[..len]);
+    }
+    fn dropped(&self) -> u64 {
+        self.slow() as u64
+    }
+}
+
 /// (c') The floor with plain memory: one `fetch_add`, then `memcpy` into a
 /// byte array. Sound only for a single owner (`&mut self`), so it appears
 /// in the single-thread table only, to show what atomic words cost.
@@ -483,6 +509,8 @@ pub static CS_RTT: CsRtt = CsRtt::new();
 pub static STD_MUTEX: StdMutex = StdMutex::new();
 /// See [`Floor`].
 pub static FLOOR: Floor = Floor::new();
+/// See [`CellFloor`].
+pub static CELL_FLOOR: CapCellFloor = CellFloor::new();
 
 /// Something run once per implementation, monomorphised for each (no
 /// dynamic dispatch in the measured path).
@@ -498,6 +526,7 @@ pub fn each(v: &mut impl Visit) {
     v.visit("cs_rtt", &CS_RTT);
     v.visit("std_mutex", &STD_MUTEX);
     v.visit("floor", &FLOOR);
+    v.visit("floor_cells", &CELL_FLOOR);
 }
 
 /// The formatted call every bench makes: `info!("temp={} id={}", ..)`.

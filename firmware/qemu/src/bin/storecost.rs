@@ -14,6 +14,12 @@
 //! The same is measured for a second ring with room ([`ROOM`], never full:
 //! [`ROOM_STORES`] records fit), where every store takes the first try.
 //!
+//! On cores with compare-and-swap (M3) the same is measured for the
+//! floor of an exact-accounting protocol (`firmware/shared/cell_floor.rs`,
+//! BENCHMARKS.md §10): a `note cells_x100=I cells_slow=S cells_back=B`
+//! line (S: records that left its fast path, must be 0; B: the last
+//! record's payload word is in its cell).
+//!
 //! Prints `storecost bytes=32 stores=N full=F insns_x100=I` (I =
 //! instructions per store times 100; F = 1 for the full ring, 0 for the
 //! one with room) and a `note` line with the raw ticks; the checker's
@@ -36,6 +42,18 @@ static RING: Ring<8192, 256> = Ring::new();
 /// The ring measured with room (same shape, empty at the start).
 static ROOM: Ring<8192, 256> = Ring::new();
 
+/// The floor of an exact-accounting protocol (see the module docs).
+#[cfg(target_has_atomic = "32")]
+mod cell_floor {
+    use core::sync::atomic::{AtomicU32, Ordering};
+    include!("../../../shared/cell_floor.rs");
+}
+
+/// The cell floor measured: 8 KiB of 64-byte cells, full (a flight
+/// recorder's steady state: every cell was committed one lap before).
+#[cfg(target_has_atomic = "32")]
+static CELLS: cell_floor::CellFloor<128, 2048> = cell_floor::CellFloor::new();
+
 /// The 32-byte record every measured store writes.
 const RECORD: &[u8; 32] = b"temp=-21.5C id=00042 status=ok!\n";
 /// Stores timed (enough that one tick of error is 1/1000 instruction).
@@ -54,6 +72,41 @@ fn store_n(ring: &Ring<8192, 256>, n: u32, payload: &[u8]) {
         let r = ring.write(RecordMeta::new(Level::Info), black_box(payload));
         black_box(r.is_ok());
     }
+}
+
+/// `n` stores of `payload` into [`CELLS`], the same loop as [`store_n`].
+#[cfg(target_has_atomic = "32")]
+#[inline(never)]
+fn cells_n(n: u32, payload: &[u8]) {
+    for _ in 0..n {
+        CELLS.store(Level::Info as u32, black_box(payload));
+        black_box(());
+    }
+}
+
+/// The cell floor's figures, as a `note` line's fields.
+#[cfg(target_has_atomic = "32")]
+fn measure_cells(calib_ticks: u32, calib: u32) {
+    cells_n(WARM_UP, RECORD);
+    let store = systick::ticks(|| cells_n(STORES, RECORD));
+    let empty = systick::ticks(|| empty_n(STORES, RECORD));
+    let x100 = per_store_x100(store, empty, calib_ticks, calib, STORES);
+    // The newest record is in cell (WARM_UP + STORES - 1) % 128; its
+    // first payload word (word 4 of the cell) is the record's first 4 bytes.
+    let cell = ((WARM_UP + STORES - 1) % 128) as usize;
+    let first = u32::from_le_bytes([RECORD[0], RECORD[1], RECORD[2], RECORD[3]]);
+    let back = CELLS.word(cell * 16 + 4) == first;
+    LOG.log(
+        Level::Info,
+        format_args!(
+            "note cells_x100={} cells_slow={} cells_back={} cells_store_ticks={} cells_empty_ticks={}",
+            x100,
+            CELLS.slow(),
+            back as u32,
+            store,
+            empty
+        ),
+    );
 }
 
 /// Instructions per store times 100, from the ticks of `n` stores and of
@@ -95,6 +148,9 @@ fn main() -> ! {
     let room_store = systick::ticks(|| store_n(&ROOM, ROOM_STORES, RECORD));
     let room_empty = systick::ticks(|| empty_n(ROOM_STORES, RECORD));
     let room_x100 = per_store_x100(room_store, room_empty, calib_ticks, CALIB, ROOM_STORES);
+
+    #[cfg(target_has_atomic = "32")]
+    measure_cells(calib_ticks, CALIB);
 
     let back = last_record_back(&RING) && last_record_back(&ROOM);
     let lost = RING.dropped().total() + ROOM.dropped().total();
