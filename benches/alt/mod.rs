@@ -294,15 +294,21 @@ impl Store for Floor {
         }
     }
     fn store_fmt(&self, args: fmt::Arguments<'_>) {
-        let mut buf = [0u8; 128];
-        let mut len = 0;
-        format_into(args, |b| {
-            let n = b.len().min(buf.len() - len);
-            buf[len..len + n].copy_from_slice(&b[..n]);
-            len += n;
-        });
-        self.store(&buf[..len]);
+        on_stack::<128>(args, |b| self.store(b));
     }
+}
+
+/// Formats `args` into an `N`-byte stack buffer (cut at `N`), then hands
+/// the bytes to `then`: how the floors format, once, outside any lock.
+fn on_stack<const N: usize>(args: fmt::Arguments<'_>, then: impl FnOnce(&[u8])) {
+    let mut buf = [0u8; N];
+    let mut len = 0;
+    format_into(args, |b| {
+        let n = b.len().min(N - len);
+        buf[len..len + n].copy_from_slice(&b[..n]);
+        len += n;
+    });
+    then(&buf[..len]);
 }
 
 // (c'') The fast path of an exact-accounting cell ring (shared with the
@@ -317,14 +323,7 @@ impl Store for CapCellFloor {
         self.store(Level::Info as u32, bytes);
     }
     fn store_fmt(&self, args: fmt::Arguments<'_>) {
-        let mut buf = [0u8; 48];
-        let mut len = 0;
-        format_into(args, |b| {
-            let n = b.len().min(buf.len() - len);
-            buf[len..len + n].copy_from_slice(&b[..n]);
-            len += n;
-        });
-        self.store(Level::Info as u32, &buf[..len]);
+        on_stack::<48>(args, |b| self.store(Level::Info as u32, b));
     }
     fn dropped(&self) -> u64 {
         self.slow() as u64
