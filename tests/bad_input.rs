@@ -170,6 +170,62 @@ fn cursors_count_on_across_the_end_of_the_sequence_range() {
     }
 }
 
+/// A ring of two slots: its head and tail count sequence numbers modulo
+/// 2^SEQ_BITS (2^15 for this shape), one bit further than its sequence
+/// range, 2^(LAP_BITS + 1) = 2^14, in which `oldest`, `newest` and `seek`
+/// give them. Once the head had passed 2^14 (and until 2^15), a cursor
+/// from those never read anything: `read` compared its number with the
+/// tail's modulo 2^SEQ_BITS, found it 2^14 behind and threw every copy
+/// away as overwritten, and `has_unread` saw something at the head (a
+/// console added then, or after a warm reset, printed nothing).
+#[test]
+fn two_slot_ring_past_half_its_index_range_still_reads_from_oldest() {
+    type R2 = Ring<{ 1 << 18 }, 2>;
+    let ring: Box<R2> = Box::new(R2::new());
+    let mut along = logbuf::ring::Cursor::new();
+    let mut buf = [0u8; 8];
+    let n = (1u32 << 14) + 3;
+    for i in 0..n {
+        ring.write(RecordMeta::new(Level::Info), &i.to_le_bytes())
+            .unwrap();
+        match ring.read(&mut along, &mut buf) {
+            Read::Record(h) => assert_eq!((h.seq, &buf[..4]), (i as u64, &i.to_le_bytes()[..])),
+            other => panic!("record {i}: {other:?}"),
+        }
+    }
+    // Numbers from the ring start again from 0 at 2^14; a cursor from
+    // `oldest` (or `seek`) reads every record held, the newest last.
+    let mut newest = (2, (n - 1).to_le_bytes());
+    for seek in [false, true] {
+        let oldest = ring.oldest();
+        assert!(oldest.seq() < 8, "{oldest:?}");
+        let mut c = if seek {
+            ring.seek(oldest.seq())
+        } else {
+            oldest
+        };
+        assert_eq!(c, oldest);
+        assert!(ring.has_unread(&c));
+        let mut last = None;
+        for _ in 0..4 {
+            match ring.read(&mut c, &mut buf) {
+                Read::Record(h) => last = Some((h.seq, buf[..4].try_into().unwrap())),
+                Read::Dropped(k) => panic!("{k} missed on a quiet ring"),
+                Read::Empty => break,
+            }
+        }
+        assert_eq!(last, Some(newest));
+        assert_eq!(c, ring.newest());
+        assert!(!ring.has_unread(&c), "nothing at the head");
+        let next = [seek as u8; 4];
+        ring.write(RecordMeta::new(Level::Warn), &next).unwrap();
+        newest = (c.seq(), next);
+        assert!(matches!(ring.read(&mut c, &mut buf), Read::Record(h) if h.seq == newest.0));
+        assert_eq!(buf[..4], next);
+        assert!(matches!(ring.read(&mut along, &mut buf), Read::Record(_)));
+    }
+}
+
 mod common;
 
 use common::{set_caller, Board};

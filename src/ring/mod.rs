@@ -628,6 +628,17 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
     };
     /// Bits in which full sequence numbers are exact.
     const FULL_BITS: u32 = Self::LAP_BITS + Self::LOG_SLOTS;
+    /// Bits in which a cursor's number and a head or tail sequence number
+    /// agree: `SEQ_BITS`, but `FULL_BITS` (one fewer) for two slots. Head
+    /// and tail count modulo `2^SEQ_BITS`; a cursor from [`Ring::oldest`],
+    /// [`Ring::newest`] or [`Ring::seek`] starts from a full sequence
+    /// number (modulo `2^FULL_BITS`), which is no coarser unless `SLOTS` is 2.
+    const CMP_BITS: u32 = if Self::FULL_BITS < Self::SEQ_BITS {
+        Self::FULL_BITS
+    } else {
+        Self::SEQ_BITS
+    };
+    const CMP_MASK: u32 = ((1u64 << Self::CMP_BITS) - 1) as u32;
     /// A slot word as a new (all-zero) ring holds it: previous lap (-1),
     /// abandoned, so lap 0 may be claimed.
     const SLOT_INITIAL: u32 = (ABANDONED << 30) | (Self::LAP_MASK << Self::POS_BITS);
@@ -1254,9 +1265,10 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         }
         // Not claimed yet: the reader is at the head — unless it is so far
         // behind that the lap tag wrapped (then the head is elsewhere).
+        // In the bits both numbers have (`CMP_BITS`).
         // Ordering: Relaxed; only compared as a number.
         let (hs, _) = Self::unpack(self.head.load(Ordering::Relaxed));
-        if hs == (s as u32) & Self::SEQ_MASK {
+        if (hs ^ s as u32) & Self::CMP_MASK == 0 {
             Judged::Empty
         } else {
             Judged::Behind
@@ -1301,8 +1313,9 @@ impl<const BYTES: usize, const SLOTS: usize> Ring<BYTES, SLOTS> {
         let again = self.slot_load(s as u32, Ordering::Acquire);
         // Ordering: R3 Relaxed tail re-load, ordered by R2 and the slot load.
         let (ts, _) = Self::unpack(self.tail.load(Ordering::Relaxed));
-        let ahead_of_tail = (s as u32).wrapping_sub(ts) & Self::SEQ_MASK;
-        let overwritten = ahead_of_tail >= 1 << (Self::SEQ_BITS - 1);
+        // In the bits both numbers have (`CMP_BITS`).
+        let ahead_of_tail = (s as u32).wrapping_sub(ts) & Self::CMP_MASK;
+        let overwritten = ahead_of_tail >= 1 << (Self::CMP_BITS - 1);
         if again != slot || overwritten {
             return self.resync(cursor);
         }
