@@ -412,8 +412,9 @@ fn expected_text(e: &Entry, boot: u32) -> Vec<u8> {
     t
 }
 
-/// Whether a parsed record is entry `e`.
-fn is_entry(item: &Item, e: &Entry, boot: u32) -> bool {
+/// Whether a parsed record is entry `e` (`cut`: its first lines, the
+/// record cut after them by a failed write).
+fn is_entry(item: &Item, e: &Entry, boot: u32, cut: bool) -> bool {
     let Item::Record {
         level,
         context,
@@ -430,12 +431,15 @@ fn is_entry(item: &Item, e: &Entry, boot: u32) -> bool {
         .as_deref()
         .is_none_or(|c| c == ContextId(e.ctx).to_string());
     let text_ok = match e.state {
+        EState::Stored if cut => {
+            expected_text(e, boot).starts_with(&[&text[..], &b"\n"[..]].concat())
+        }
         EState::Stored => *text == expected_text(e, boot),
         // Stale bytes of unwritten words, whatever they are.
         EState::Abandoned => {
             e.boot < boot
                 && text.starts_with(b"(previous boot) ")
-                && text.ends_with(b" [incomplete]")
+                && (cut || text.ends_with(b" [incomplete]"))
         }
         _ => false,
     };
@@ -445,26 +449,35 @@ fn is_entry(item: &Item, e: &Entry, boot: u32) -> bool {
 /// Checks a text console's output since the last settle: it must parse as
 /// whole lines of logbuf's grammar, one record per line group, in order,
 /// and the only notices are logbuf's.
+///
+/// A failed write abandons the unit in progress (the console drops the
+/// record, or sends the notice again): its partial line is dropped here,
+/// and the output is checked in pieces that end where writes failed. The
+/// last record of such a piece may be a record of several lines cut after
+/// some of them: then it is the first lines of the record due, not printed.
 fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
-    // A failed write abandons the unit in progress: drop its partial line.
-    let mut text = Vec::new();
     let mut from = 0;
     for &f in fails {
         let seg = &out[from..f];
         let keep = seg.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        text.extend_from_slice(&seg[..keep]);
+        check_piece(m, c, &seg[..keep], true);
         from = f;
     }
-    text.extend_from_slice(&out[from..]);
-    let items = lines::items(&text, &m.line, c.mode).unwrap_or_else(|e| {
+    check_piece(m, c, &out[from..], false);
+}
+
+/// [`check_lines`] on one piece of output; `failed`: a write failed after it.
+fn check_piece(m: &Model, c: &mut ConsoleModel, text: &[u8], failed: bool) {
+    let items = lines::items(text, &m.line, c.mode).unwrap_or_else(|e| {
         panic!(
             "console output does not parse ({:?}, {:?}): {e}\n{}",
             m.line,
             c.mode,
-            String::from_utf8_lossy(&text)
+            String::from_utf8_lossy(text)
         )
     });
-    for item in items {
+    let last = items.len().wrapping_sub(1);
+    for (i, item) in items.into_iter().enumerate() {
         match item {
             Item::Notice(n) => c.notices += n,
             Item::Cut | Item::Marker => {}
@@ -472,16 +485,23 @@ fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
             // among the writer-side drops, not a stored record).
             Item::Record { ref text, .. } if text.starts_with(b"(not stored) ") => {}
             Item::Record { .. } => {
-                let found =
-                    (c.next..m.entries.len()).find(|&k| is_entry(&item, &m.entries[k], m.boot));
-                let Some(k) = found else {
+                let may_be_cut = failed && i == last;
+                let found = (c.next..m.entries.len()).find_map(|k| {
+                    let e = &m.entries[k];
+                    if is_entry(&item, e, m.boot, false) {
+                        Some((k, true))
+                    } else {
+                        (may_be_cut && is_entry(&item, e, m.boot, true)).then_some((k, false))
+                    }
+                });
+                let Some((k, whole)) = found else {
                     panic!(
                         "console printed a record matching none from #{}: {item:?}",
                         c.next
                     );
                 };
                 c.next = k + 1;
-                c.lines += 1;
+                c.lines += whole as u64;
             }
         }
     }
