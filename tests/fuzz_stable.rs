@@ -102,3 +102,20 @@ fn logger_sink_failing_inside_a_record_of_several_lines() {
         1, 65, 0, 8, 1, 1, 65, 0,
     ]);
 }
+
+/// The other side of the test above: a record whose text is one empty
+/// line, printed whole, and then a write that fails on the next unit (a
+/// notice, sent again later). An earlier record, overwritten before it
+/// was printed, starts with a line break: its first line is that same
+/// empty line. A harness that took the last record before a failed write
+/// for a cut one when it could be read so counted the printed record as
+/// cut (`logger_ops` found it); it now asks how many records the console
+/// had printed when the write failed.
+#[test]
+fn logger_sink_failing_after_a_whole_record_that_could_be_a_first_line() {
+    harness::logger::run(&[
+        0, 0, 0, 0, 0, 0, 0, 0, 2, 155, 153, 153, 153, 153, 153, 153, 1, 1, 8, 0, 4, 8, 4, 1, 0, 0,
+        2, 6, 200, 0, 5, 8, 0, 0, 5, 8, 5, 1, 50, 8, 8, 1, 8, 1, 1, 1, 8, 0, 4, 8, 1, 4, 0, 5, 1,
+        3, 1, 8, 4, 42, 6, 126, 5, 8, 0, 2, 1, 5, 2, 3,
+    ]);
+}

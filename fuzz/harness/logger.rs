@@ -41,6 +41,8 @@ thread_local! {
     static SINKS: RefCell<[Script; CONSOLES]> = RefCell::new(Default::default());
     /// What a sink does when its script says "log from inside write".
     static NESTED: RefCell<Option<Hook>> = RefCell::new(None);
+    /// The logger of the boot under way (for the sinks' books).
+    static LOG: Cell<Option<&'static Log>> = const { Cell::new(None) };
 }
 
 /// Run by a sink whose script says "act from inside `write`".
@@ -69,8 +71,9 @@ impl Platform for Board {
 struct Script {
     out: Vec<u8>,
     /// Output lengths at which a write failed (what was sent of that unit
-    /// is abandoned by the console).
-    fails: Vec<usize>,
+    /// is abandoned by the console), and the records the console had
+    /// printed whole by then.
+    fails: Vec<(usize, u64)>,
     chunk: usize,
     /// Writes that succeed before `block_next` / `fail_next` / `zero_next`
     /// apply (so a unit can stop part-way).
@@ -113,7 +116,12 @@ impl<const I: usize> Sink for FuzzSink<I> {
                 s.pass_next -= 1;
             } else if s.fail_always || s.fail_next > 0 {
                 s.fail_next = s.fail_next.saturating_sub(1);
-                s.fails.push(s.out.len());
+                let printed = LOG.get().and_then(|log| {
+                    let id = log.console_at(I)?;
+                    Some(log.console_stats(id)?.printed)
+                });
+                s.fails
+                    .push((s.out.len(), printed.expect("a registered console")));
                 return Err(SinkError::Failed);
             } else if s.block_always || s.block_next > 0 {
                 s.block_next = s.block_next.saturating_sub(1);
@@ -453,21 +461,23 @@ fn is_entry(item: &Item, e: &Entry, boot: u32, cut: bool) -> bool {
 /// A failed write abandons the unit in progress (the console drops the
 /// record, or sends the notice again): its partial line is dropped here,
 /// and the output is checked in pieces that end where writes failed. The
-/// last record of such a piece may be a record of several lines cut after
-/// some of them: then it is the first lines of the record due, not printed.
-fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
+/// last record of such a piece is the first lines of a record cut there
+/// (not printed) if the console had printed no more records than the ones
+/// before it when the write failed.
+fn check_lines(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[(usize, u64)]) {
     let mut from = 0;
-    for &f in fails {
+    for &(f, printed) in fails {
         let seg = &out[from..f];
         let keep = seg.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        check_piece(m, c, &seg[..keep], true);
+        check_piece(m, c, &seg[..keep], Some(printed));
         from = f;
     }
-    check_piece(m, c, &out[from..], false);
+    check_piece(m, c, &out[from..], None);
 }
 
-/// [`check_lines`] on one piece of output; `failed`: a write failed after it.
-fn check_piece(m: &Model, c: &mut ConsoleModel, text: &[u8], failed: bool) {
+/// [`check_lines`] on one piece of output; `failed`: a write failed after
+/// it, when the console had printed that many records whole.
+fn check_piece(m: &Model, c: &mut ConsoleModel, text: &[u8], failed: Option<u64>) {
     let items = lines::items(text, &m.line, c.mode).unwrap_or_else(|e| {
         panic!(
             "console output does not parse ({:?}, {:?}): {e}\n{}",
@@ -485,30 +495,24 @@ fn check_piece(m: &Model, c: &mut ConsoleModel, text: &[u8], failed: bool) {
             // among the writer-side drops, not a stored record).
             Item::Record { ref text, .. } if text.starts_with(b"(not stored) ") => {}
             Item::Record { .. } => {
-                let may_be_cut = failed && i == last;
-                let found = (c.next..m.entries.len()).find_map(|k| {
-                    let e = &m.entries[k];
-                    if is_entry(&item, e, m.boot, false) {
-                        Some((k, true))
-                    } else {
-                        (may_be_cut && is_entry(&item, e, m.boot, true)).then_some((k, false))
-                    }
-                });
-                let Some((k, whole)) = found else {
+                let cut = i == last && failed == Some(c.lines);
+                let found = (c.next..m.entries.len())
+                    .find(|&k| is_entry(&item, &m.entries[k], m.boot, cut));
+                let Some(k) = found else {
                     panic!(
-                        "console printed a record matching none from #{}: {item:?}",
+                        "console printed a record matching none from #{} (cut {cut}): {item:?}",
                         c.next
                     );
                 };
                 c.next = k + 1;
-                c.lines += whole as u64;
+                c.lines += !cut as u64;
             }
         }
     }
 }
 
 /// Checks a frame console's output since the last settle.
-fn check_frames(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
+fn check_frames(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[(usize, u64)]) {
     let frame = |k: usize| -> Option<&[u8]> {
         let e = &m.entries[k];
         (e.binary && e.state == EState::Stored && !e.text.is_empty())
@@ -516,7 +520,7 @@ fn check_frames(m: &Model, c: &mut ConsoleModel, out: &[u8], fails: &[usize]) {
     };
     let mut p = 0;
     while p < out.len() {
-        let next_fail = fails.iter().copied().find(|&f| f > p);
+        let next_fail = fails.iter().map(|&(f, _)| f).find(|&f| f > p);
         let end = next_fail.unwrap_or(out.len());
         let here = &out[p..end];
         // A whole frame.
@@ -568,6 +572,7 @@ pub fn run(data: &[u8]) {
     STEP.set(1);
     SINKS.with(|s| *s.borrow_mut() = Default::default());
     NESTED.with(|n| *n.borrow_mut() = None);
+    LOG.set(None);
     let config = config_from(&mut inp);
     let model: Shared = Rc::new(RefCell::new(Model {
         entries: Vec::new(),
@@ -604,7 +609,9 @@ pub fn run(data: &[u8]) {
         let mem_ref: &'static mut MaybeUninit<Log> = unsafe { &mut *raw };
         // SAFETY: first use of this memory in this boot, one context.
         let (log, rep) = unsafe { Log::recover_in_place_with(mem_ref, config) };
+        LOG.set(Some(log));
         let reboot = run_boot(log, rep, &model, &mut inp, &mut ops);
+        LOG.set(None);
         NESTED.with(|n| *n.borrow_mut() = None);
         if !reboot {
             // SAFETY: nothing refers to the logger any more.
