@@ -43,9 +43,10 @@ echo
 base_store=$(ir store empty "$N")
 base_fmt=$(ir fmt empty "$N")
 declare -A S F
+IMPLS=(logbuf cs_deque cs_rtt std_mutex floor floor_cells floor_memcpy floor_copy)
 # floor_copy: issue 10's floor (one fetch_add + a 32-byte copy kept alive);
 # floor_memcpy and floor_copy have no formatted variant.
-for impl in logbuf cs_deque cs_rtt std_mutex floor floor_cells floor_memcpy floor_copy; do
+for impl in "${IMPLS[@]}"; do
     S[$impl]=$(per "$(ir store "$impl" "$N")" "$base_store" "$N")
     if [ "$impl" != floor_memcpy ] && [ "$impl" != floor_copy ]; then
         F[$impl]=$(per "$(ir fmt "$impl" "$N")" "$base_fmt" "$N")
@@ -55,7 +56,7 @@ for impl in logbuf cs_deque cs_rtt std_mutex floor floor_cells floor_memcpy floo
 done
 echo "| implementation | store 32 B (instr/call) | × floor | formatted (instr/call) | × floor |"
 echo "|---|---:|---:|---:|---:|"
-for impl in logbuf cs_deque cs_rtt std_mutex floor floor_cells floor_memcpy floor_copy; do
+for impl in "${IMPLS[@]}"; do
     fr="-"
     [ "${F[$impl]}" != "-" ] && fr=$(ratio "${F[$impl]}" "${F[floor]}")
     echo "| $impl | ${S[$impl]} | $(ratio "${S[$impl]}" "${S[floor]}") | ${F[$impl]} | $fr |"

@@ -52,7 +52,10 @@ mod cell_floor {
 /// The cell floor measured: 8 KiB of 64-byte cells, full (a flight
 /// recorder's steady state: every cell was committed one lap before).
 #[cfg(target_has_atomic = "32")]
-static CELLS: cell_floor::CellFloor<128, 2048> = cell_floor::CellFloor::new();
+static CELLS: cell_floor::CellFloor<CELL_COUNT, { 16 * CELL_COUNT }> = cell_floor::CellFloor::new();
+/// Cells of [`CELLS`] (16 words each).
+#[cfg(target_has_atomic = "32")]
+const CELL_COUNT: usize = 128;
 
 /// The 32-byte record every measured store writes.
 const RECORD: &[u8; 32] = b"temp=-21.5C id=00042 status=ok!\n";
@@ -80,7 +83,6 @@ fn store_n(ring: &Ring<8192, 256>, n: u32, payload: &[u8]) {
 fn cells_n(n: u32, payload: &[u8]) {
     for _ in 0..n {
         CELLS.store(Level::Info as u32, black_box(payload));
-        black_box(());
     }
 }
 
@@ -91,9 +93,9 @@ fn measure_cells(calib_ticks: u32, calib: u32) {
     let store = systick::ticks(|| cells_n(STORES, RECORD));
     let empty = systick::ticks(|| empty_n(STORES, RECORD));
     let x100 = per_store_x100(store, empty, calib_ticks, calib, STORES);
-    // The newest record is in cell (WARM_UP + STORES - 1) % 128; its
-    // first payload word (word 4 of the cell) is the record's first 4 bytes.
-    let cell = ((WARM_UP + STORES - 1) % 128) as usize;
+    // The newest record is in the cell of the last store; its first
+    // payload word (word 4 of the cell) is the record's first 4 bytes.
+    let cell = (WARM_UP + STORES - 1) as usize % CELL_COUNT;
     let first = u32::from_le_bytes([RECORD[0], RECORD[1], RECORD[2], RECORD[3]]);
     let back = CELLS.word(cell * 16 + 4) == first;
     LOG.log(
